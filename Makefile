@@ -1,0 +1,27 @@
+# kur's verbs. Each target does real work; `make help` lists them.
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: help build lint typecheck test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: $(NPM_STAMP) ## compile TypeScript to dist/
+	npm run build
+
+typecheck: $(NPM_STAMP) ## tsc --noEmit over src and e2e
+	npm run typecheck
+
+lint: $(NPM_STAMP) typecheck ## eslint (zero warnings) and prettier
+	npm run lint
+
+test: build ## unit tests (pure logic, no engine)
+	npm run test:unit
+
+clean: ## remove build output (caches under ~/.cache/kur stay)
+	rm -rf dist

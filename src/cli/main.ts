@@ -1,0 +1,38 @@
+import { Command, CommanderError, Option } from 'commander';
+import { reportError } from './error-handler.js';
+import { registerVersion } from './version.js';
+import { kurVersion } from '../version.js';
+import { exitCodes } from '../util/errors.js';
+
+/** Builds the command tree. Each command file registers itself and calls one core function. */
+export function buildProgram(): Command {
+  const program = new Command('kur')
+    .description('Disposable Kubernetes clusters in containers, on rootless Docker or Podman')
+    .version(kurVersion(), '--version', 'print the kur version')
+    .option('-v, --verbose', 'debug logging, plain progress, stack traces on error')
+    .option('-q, --quiet', 'no progress output, only results and errors')
+    .addOption(new Option('-o, --output <format>', 'result format').choices(['text', 'json']).default('text'))
+    .option('--host <endpoint>', 'engine endpoint (unix:///path or tcp://host:port); env KUR_HOST')
+    .showHelpAfterError()
+    .exitOverride();
+  registerVersion(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed usage errors; help and --version exit cleanly.
+      if (error.exitCode === 0) return 0;
+      return exitCodes.usage;
+    }
+    const report = reportError(error, verbose);
+    process.stderr.write(`${report.text}\n`);
+    return report.exitCode;
+  }
+}

@@ -1,0 +1,3 @@
+// The library entry point: `import { ... } from 'kur'`.
+export { KurError, exitCodes, type ErrorKind } from './util/errors.js';
+export { kurVersion } from './version.js';
