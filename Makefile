@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: help build lint typecheck test clean
+.PHONY: help build lint typecheck test integration check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -22,6 +22,12 @@ lint: $(NPM_STAMP) typecheck ## eslint (zero warnings) and prettier
 
 test: build ## unit tests (pure logic, no engine)
 	npm run test:unit
+
+integration: build ## engine integration tests on every engine in /var/lib/kur-test/engines.env
+	npm run test:integration
+
+# The README's test command. CI (.ci/run) sets up the engines first, then runs this.
+check: lint test integration ## everything CI runs: lint, unit, integration
 
 clean: ## remove build output (caches under ~/.cache/kur stay)
 	rm -rf dist
