@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './error-handler.js';
+import { registerInfo } from './info.js';
 import { registerVersion } from './version.js';
 import { kurVersion } from '../version.js';
 import { exitCodes } from '../util/errors.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerVersion(program);
+  registerInfo(program);
   return program;
 }
 
