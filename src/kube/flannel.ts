@@ -1,0 +1,161 @@
+import type { JsonObject } from './json.js';
+import { toYamlStream } from './yaml-text.js';
+
+export const flannelNamespace = 'kube-flannel';
+/** The Linux VXLAN port Flannel uses; node containers must reach each other on it (UDP). */
+export const flannelVxlanPort = 8472;
+
+export interface FlannelInput {
+  /** The cluster's pod network; Flannel gives each node a /24 of it. */
+  podSubnet: string;
+  /** The flannel image preloaded in the node image (e.g. ghcr.io/flannel-io/flannel:<version>). */
+  image: string;
+  /** flanneld inside the image. Default /opt/bin/flanneld, where upstream images keep it. */
+  flanneldPath?: string;
+}
+
+const labels = { app: 'flannel', 'k8s-app': 'flannel', tier: 'node' };
+const healthzPort = 8081;
+
+/**
+ * Flannel with the VXLAN backend, from the pod subnet. kur's flannel image holds flanneld and
+ * busybox only, no iptables, so flanneld neither masquerades nor writes FORWARD rules; with
+ * FLANNEL_IPMASQ=false in subnet.env the flannel CNI plugin turns on the bridge plugin's ipMasq,
+ * which masquerades pod egress from the node (the node image has iptables). The flannel, bridge,
+ * host-local, portmap and loopback CNI plugins come from the node image's /opt/cni/bin.
+ *
+ * VXLAN checksum offload: between containers on one bridge, flannel.1's offloaded UDP checksums
+ * arrive wrong and the packets are dropped. The flannel image has no ethtool, so the node (kur's
+ * configure step) turns it off once flannel.1 exists: `ethtool -K flannel.1 tx-checksum-ip-generic off`.
+ */
+export function flannelManifest(input: FlannelInput): string {
+  const cniConf = {
+    name: 'cbr0',
+    cniVersion: '0.3.1',
+    plugins: [
+      // hairpinMode: a pod reaching a service that picks the pod itself must get the packet back.
+      { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  };
+  const netConf = {
+    Network: input.podSubnet,
+    // The nftables mode's cleanup of iptables rules needs an iptables binary the image lacks.
+    EnableNFTables: false,
+    Backend: { Type: 'vxlan', Port: flannelVxlanPort },
+  };
+  const documents: JsonObject[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: flannelNamespace,
+        labels: { 'k8s-app': 'flannel', 'pod-security.kubernetes.io/enforce': 'privileged' },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'flannel', namespace: flannelNamespace, labels: { 'k8s-app': 'flannel' } },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'flannel', labels: { 'k8s-app': 'flannel' } },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'flannel', labels: { 'k8s-app': 'flannel' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'flannel' },
+      subjects: [{ kind: 'ServiceAccount', name: 'flannel', namespace: flannelNamespace }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kube-flannel-cfg', namespace: flannelNamespace, labels },
+      data: {
+        'cni-conf.json': `${JSON.stringify(cniConf, null, 2)}\n`,
+        'net-conf.json': `${JSON.stringify(netConf, null, 2)}\n`,
+      },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'kube-flannel-ds', namespace: flannelNamespace, labels },
+      spec: {
+        selector: { matchLabels: { app: 'flannel' } },
+        template: {
+          metadata: { labels },
+          spec: {
+            hostNetwork: true,
+            priorityClassName: 'system-node-critical',
+            serviceAccountName: 'flannel',
+            // Every node needs pod networking, whatever its taints.
+            tolerations: [{ operator: 'Exists' }],
+            initContainers: [
+              {
+                name: 'install-cni',
+                image: input.image,
+                imagePullPolicy: 'Never',
+                command: [
+                  'cp',
+                  '-f',
+                  '/etc/kube-flannel/cni-conf.json',
+                  '/etc/cni/net.d/10-flannel.conflist',
+                ],
+                volumeMounts: [
+                  { name: 'cni', mountPath: '/etc/cni/net.d' },
+                  { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+                ],
+              },
+            ],
+            containers: [
+              {
+                name: 'kube-flannel',
+                image: input.image,
+                imagePullPolicy: 'Never',
+                command: [input.flanneldPath ?? '/opt/bin/flanneld'],
+                args: [
+                  '--kube-subnet-mgr',
+                  '--ip-masq=false',
+                  '--iptables-forward-rules=false',
+                  `--healthz-port=${healthzPort}`,
+                ],
+                ports: [{ name: 'healthz', containerPort: healthzPort, protocol: 'TCP' }],
+                // /healthz, not /readyz: flanneld serves /readyz only from v0.28.9 on.
+                livenessProbe: {
+                  httpGet: { path: '/healthz', port: 'healthz' },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 30,
+                },
+                resources: { requests: { cpu: '100m', memory: '50Mi' } },
+                securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'EVENT_QUEUE_DEPTH', value: '5000' },
+                ],
+                volumeMounts: [
+                  { name: 'run', mountPath: '/run/flannel' },
+                  { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'run', hostPath: { path: '/run/flannel' } },
+              { name: 'cni', hostPath: { path: '/etc/cni/net.d' } },
+              { name: 'flannel-cfg', configMap: { name: 'kube-flannel-cfg' } },
+            ],
+          },
+        },
+      },
+    },
+  ];
+  return `# Generated by kur: Flannel VXLAN (UDP ${flannelVxlanPort}) for pod subnet ${input.podSubnet}.\n${toYamlStream(documents)}`;
+}
