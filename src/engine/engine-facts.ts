@@ -87,7 +87,11 @@ export function parseEngineFacts(payloads: EnginePayloads): EngineFacts {
   const security = libpodSecurityNames(libpodHost) ?? securityOptionNames(info);
 
   const libpodRootless = asRecord(libpodHost?.security)?.rootless;
-  const rootless = typeof libpodRootless === 'boolean' ? libpodRootless : security.includes('rootless');
+  // Docker lists name=rootless; Podman's compat /info has a top-level Rootless flag instead.
+  const rootless =
+    typeof libpodRootless === 'boolean'
+      ? libpodRootless
+      : security.includes('rootless') || info.Rootless === true;
 
   const cgroupVersion =
     parseCgroupVersion(libpodHost?.cgroupVersion) ?? parseCgroupVersion(info.CgroupVersion);
