@@ -161,8 +161,10 @@ export function engineMessage(error: unknown): string {
 function toKurError(op: Operation, error: unknown, address: string): KurError {
   if (error instanceof KurError) return error;
   const status = (error as ModemError).statusCode;
-  const kind = status === 404 ? 'notFound' : status === 409 ? 'conflict' : 'engine';
   const detail = engineMessage(error);
+  // Podman answers some conflicts (a name in use) with 500 rather than 409.
+  const conflict = status === 409 || (status === 500 && /already (in use|exists)/i.test(detail));
+  const kind = status === 404 ? 'notFound' : conflict ? 'conflict' : 'engine';
   const hint =
     status === undefined ? `is the engine at ${address} still running? \`kur info\` checks it.` : undefined;
   return new KurError(kind, `cannot ${op.action} ${op.object}`, { detail, hint, cause: error });

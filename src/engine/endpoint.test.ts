@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { resolveEndpoint, type ResolveOptions } from './endpoint.js';
 import type { HostFs } from './host-fs.js';
 import type { Connection, ProbeResult, Provider } from './types.js';
-import { KurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { kurFailure } from '../../e2e/support/assert.js';
 
 /** A described host: files, sockets, and which addresses answer as which engine. */
 interface FakeHost {
@@ -58,16 +58,6 @@ function setup(host: FakeHost, options: Partial<ResolveOptions> = {}) {
   return { resolve, probed, debug };
 }
 
-async function failure(promise: Promise<unknown>): Promise<KurError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KurError) return error;
-    throw error;
-  }
-  throw new Error('expected a KurError');
-}
-
 const rootful = '/var/run/docker.sock';
 const rootless = '/run/user/1000/docker.sock';
 const podman = '/run/user/1000/podman/podman.sock';
@@ -117,7 +107,7 @@ describe('endpoint resolution', () => {
 
   it('lists a socket once when XDG_RUNTIME_DIR is /run/user/<uid>', async () => {
     const { resolve } = setup({}, { env: { XDG_RUNTIME_DIR: '/run/user/1000' } });
-    const error = await failure(resolve());
+    const error = await kurFailure(resolve());
     expect(
       error.detail!.split('\n').filter((l) => l.startsWith('/run/user/1000/docker.sock:')),
     ).to.have.length(1);
@@ -151,7 +141,7 @@ describe('endpoint resolution', () => {
       { sockets: [rootful], engines: { [`unix://${rootful}`]: 'docker' } },
       { env: { DOCKER_HOST: 'tcp://10.0.0.9:2375' } },
     );
-    const error = await failure(resolve());
+    const error = await kurFailure(resolve());
     expect(error.kind).to.equal('engine');
     expect(error.message).to.contain('DOCKER_HOST (tcp://10.0.0.9:2375)');
     expect(error.detail).to.contain('connection refused');
@@ -160,7 +150,7 @@ describe('endpoint resolution', () => {
   });
 
   it('names the --host value when it cannot be used', async () => {
-    const error = await failure(setup({}, { host: 'ssh://me@box' }).resolve());
+    const error = await kurFailure(setup({}, { host: 'ssh://me@box' }).resolve());
     expect(error.message).to.contain('--host (ssh://me@box)');
     expect(error.detail).to.contain('ssh:// endpoints are not supported');
     expect(error.hint).to.contain('-L /tmp/engine.sock');
@@ -222,7 +212,7 @@ describe('endpoint resolution', () => {
         { sockets: [rootful], engines: { [`unix://${rootful}`]: 'docker' } },
         { env: { DOCKER_CONTEXT: 'gone' } },
       );
-      const error = await failure(resolve());
+      const error = await kurFailure(resolve());
       expect(error.message).to.contain('docker context');
       expect(error.detail).to.contain('docker context "gone" (from DOCKER_CONTEXT) does not exist');
       expect(probed).to.deep.equal([]);
@@ -261,7 +251,7 @@ describe('endpoint resolution', () => {
         { sockets: [podman], engines: { 'unix:///d.sock': 'docker', [`unix://${podman}`]: 'podman' } },
         { env: { KUR_PROVIDER: 'podman', DOCKER_HOST: 'unix:///d.sock' } },
       );
-      const error = await failure(resolve());
+      const error = await kurFailure(resolve());
       expect(error.message).to.equal(
         'DOCKER_HOST (unix:///d.sock) is Docker 20.10.24, but KUR_PROVIDER=podman',
       );
@@ -276,7 +266,7 @@ describe('endpoint resolution', () => {
     });
 
     it('refuses values other than docker and podman', async () => {
-      const error = await failure(setup({}, { env: { KUR_PROVIDER: 'containerd' } }).resolve());
+      const error = await kurFailure(setup({}, { env: { KUR_PROVIDER: 'containerd' } }).resolve());
       expect(error.kind).to.equal('usage');
     });
   });
@@ -287,7 +277,7 @@ describe('endpoint resolution', () => {
       files: { '/home/u/.docker/run/docker.sock': 'not a socket' },
       engines: { [`unix://${rootful}`]: { error: 'permission denied (this user may not use that socket)' } },
     });
-    const error = await failure(resolve());
+    const error = await kurFailure(resolve());
     expect(error.kind).to.equal('engine');
     expect(error.exitCode).to.equal(4);
     expect(error.message).to.contain('no container engine answered');
