@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { boundingSetOf, capabilitiesFromMask } from '../../src/engine/capabilities.js';
 import { connectEngine } from '../../src/engine/connect.js';
 import { detectEngine, type EngineInfo } from '../../src/engine/detect.js';
+import { readFile, writeFiles } from '../../src/engine/files.js';
 import { privilegeSpec, type PrivilegeMode } from '../../src/engine/privilege.js';
 import type { ContainerSpec, Engine } from '../../src/engine/types.js';
 import { packEntries, readEntries } from '../../src/util/archive.js';
@@ -266,6 +267,18 @@ describeEachEngine('engine layer', (target: TestEngine) => {
         if (engine.endpoint.provider === 'docker') {
           expect([byPath.get('kur/secret')?.uid, byPath.get('kur/secret')?.gid]).to.deep.equal([1234, 99]);
         }
+      });
+
+      it('writes config files into a container and reads one back', async () => {
+        await writeFiles(engine, box, [
+          { type: 'directory', path: '/etc/kur', mode: 0o755 },
+          { type: 'file', path: '/etc/kur/config.yaml', content: 'kind: Cluster\n', mode: 0o600 },
+        ]);
+        expect((await readFile(engine, box, '/etc/kur/config.yaml')).toString()).to.equal('kind: Cluster\n');
+        const notAFile = await kurFailure(readFile(engine, box, '/etc/kur'));
+        expect(notAFile.message).to.contain('is not a regular file');
+        const absent = await kurFailure(readFile(engine, box, '/etc/kur/absent'));
+        expect(absent.kind).to.equal('notFound');
       });
 
       it('reads logs with stdout and stderr apart', async () => {

@@ -89,6 +89,19 @@ const privilegeText: Record<InfoReport['engine']['privilege'], string> = {
   unavailable: 'none: this engine starts no privileged containers',
 };
 
+function sourceText(endpoint: InfoReport['endpoint']): string {
+  switch (endpoint.source) {
+    case 'rootful-docker-socket':
+      return 'the rootful Docker socket';
+    case 'rootless-docker-socket':
+      return 'a rootless Docker socket';
+    case 'podman-socket':
+      return 'a Podman socket';
+    default:
+      return `from ${endpoint.description}`;
+  }
+}
+
 export function renderInfo(report: InfoReport): string {
   const e = report.engine;
   const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
@@ -96,7 +109,7 @@ export function renderInfo(report: InfoReport): string {
     .map(([name, on]) => `${name} ${yesNo(on)}`)
     .join(', ');
   const rows: [string, string][] = [
-    ['Endpoint', `${report.endpoint.address} (from ${report.endpoint.description})`],
+    ['Endpoint', `${report.endpoint.address} (${sourceText(report.endpoint)})`],
     [
       'Engine',
       `${providerName(e.provider)} ${e.version} (API ${e.apiVersion})${e.rootless ? ', rootless' : ''}`,
