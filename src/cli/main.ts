@@ -1,6 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './error-handler.js';
 import { registerInfo } from './info.js';
+import { registerCreateCluster } from './create-cluster.js';
+import { registerDeleteCluster } from './delete-cluster.js';
+import { registerExportKubeconfig } from './export-kubeconfig.js';
+import { registerGet } from './get.js';
 import { registerVersion } from './version.js';
 import { kurVersion } from '../version.js';
 import { exitCodes } from '../util/errors.js';
@@ -18,6 +22,10 @@ export function buildProgram(): Command {
     .exitOverride();
   registerVersion(program);
   registerInfo(program);
+  registerCreateCluster(program.command('create').description('create a cluster'));
+  registerDeleteCluster(program.command('delete').description('delete a cluster'));
+  registerGet(program.command('get').description('list clusters, nodes, or print a kubeconfig'));
+  registerExportKubeconfig(program.command('export').description('export a kubeconfig or logs'));
   return program;
 }
 

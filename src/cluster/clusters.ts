@@ -1,0 +1,115 @@
+import { contextName } from '../config/names.js';
+import { labels } from '../engine/labels.js';
+import type { ContainerSummary, Engine } from '../engine/types.js';
+import { nodePaths } from '../kube/plan.js';
+import { KurError } from '../util/errors.js';
+import { entryFromAdminConf, mergeKubeconfig } from './kubeconfig-merge.js';
+import { readFile } from './node-ops.js';
+
+/**
+ * Reading clusters back from the engine. Cluster state lives in container labels, so these work
+ * from any machine that reaches the engine, with no local state files.
+ */
+export interface ClusterNode {
+  name: string;
+  role: string;
+  /** Engine state: running, exited, ... */
+  state: string;
+  image: string;
+}
+
+export interface ClusterSummary {
+  name: string;
+  nodes: ClusterNode[];
+}
+
+function toNode(c: ContainerSummary): ClusterNode {
+  return { name: c.name, role: c.labels[labels.role] ?? 'unknown', state: c.state, image: c.image };
+}
+
+const roleOrder = ['control-plane', 'worker', 'load-balancer'];
+
+function byRoleThenName(a: ClusterNode, b: ClusterNode): number {
+  return roleOrder.indexOf(a.role) - roleOrder.indexOf(b.role) || a.name.localeCompare(b.name);
+}
+
+export async function listClusters(engine: Engine): Promise<ClusterSummary[]> {
+  const containers = await engine.containers.list({ labels: { [labels.cluster]: true } });
+  const byCluster = new Map<string, ClusterNode[]>();
+  for (const c of containers) {
+    const name = c.labels[labels.cluster];
+    if (name === undefined) continue;
+    byCluster.set(name, [...(byCluster.get(name) ?? []), toNode(c)]);
+  }
+  return [...byCluster.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, nodes]) => ({ name, nodes: nodes.sort(byRoleThenName) }));
+}
+
+/** The cluster's node containers (load balancer excluded); a missing cluster is an error. */
+export async function clusterNodes(engine: Engine, name: string): Promise<ClusterNode[]> {
+  const containers = await engine.containers.list({ labels: { [labels.cluster]: name } });
+  const nodes = containers.map(toNode).filter((n) => n.role !== 'load-balancer');
+  if (nodes.length === 0) {
+    throw new KurError('notFound', `no cluster named "${name}"`, {
+      hint: 'List clusters with `kur get clusters`; create one with `kur create cluster`.',
+    });
+  }
+  return nodes.sort(byRoleThenName);
+}
+
+/** The first control plane: kubectl runs there, and its admin.conf is the cluster's credentials. */
+export async function firstControlPlane(engine: Engine, name: string): Promise<ClusterNode> {
+  const nodes = await clusterNodes(engine, name);
+  const cp = nodes.find((n) => n.role === 'control-plane');
+  if (cp === undefined) throw new KurError('notFound', `cluster "${name}" has no control-plane node`);
+  return cp;
+}
+
+export interface KubeconfigOptions {
+  /** Address nodes use (`https://<name>-control-plane:6443`), for clients on the engine network. */
+  internal: boolean;
+}
+
+/** A self-contained kubeconfig for a cluster, read from its control plane. */
+export async function clusterKubeconfig(
+  engine: Engine,
+  name: string,
+  options: KubeconfigOptions,
+): Promise<{ kubeconfig: string; server: string; context: string }> {
+  const endpoint = await apiServerEndpoint(engine, name, options.internal);
+  const cp = await firstControlPlane(engine, name);
+  const admin = await readFile(engine, cp, nodePaths.adminKubeconfig);
+  const entry = entryFromAdminConf(admin, contextName(name), endpoint);
+  return { kubeconfig: mergeKubeconfig(undefined, entry), server: endpoint, context: entry.name };
+}
+
+/** Where clients reach the API server: the published port on the host, or the in-network name. */
+export async function apiServerEndpoint(engine: Engine, name: string, internal: boolean): Promise<string> {
+  const containers = await engine.containers.list({ labels: { [labels.cluster]: name } });
+  const front =
+    containers.find((c) => c.labels[labels.role] === 'load-balancer') ??
+    containers.find((c) => c.labels[labels.role] === 'control-plane');
+  if (front === undefined) {
+    throw new KurError('notFound', `no cluster named "${name}"`, {
+      hint: 'List clusters with `kur get clusters`.',
+    });
+  }
+  if (internal) return `https://${front.name}:6443`;
+  const info = await engine.containers.inspect(front.id);
+  const published = info.ports.find((p) => p.containerPort === 6443);
+  if (published === undefined) {
+    throw new KurError(
+      'engine',
+      `the API server port of ${front.name} is not published (is the node running?)`,
+    );
+  }
+  return `https://${clientHost(published.hostIp)}:${published.hostPort}`;
+}
+
+/** Clients on the host reach a wildcard listener through loopback. */
+export function clientHost(hostIp: string): string {
+  if (hostIp === '' || hostIp === '0.0.0.0') return '127.0.0.1';
+  if (hostIp === '::') return '[::1]';
+  return hostIp.includes(':') ? `[${hostIp}]` : hostIp;
+}

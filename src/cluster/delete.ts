@@ -1,0 +1,86 @@
+import { labels } from '../engine/labels.js';
+import type { Engine } from '../engine/types.js';
+import { contextName } from '../config/names.js';
+import { isKurError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { updateKubeconfigFile, readIfExists } from './kubeconfig-file.js';
+import { hasKubeconfigEntry, removeKubeconfigEntry } from './kubeconfig-merge.js';
+import { removeClusterNetworkIfUnused } from './node-ops.js';
+
+export interface DeleteClusterOptions {
+  engine: Engine;
+  logger: Logger;
+  name: string;
+  /** The kubeconfig to remove the cluster's entries from; undefined leaves kubeconfigs alone. */
+  kubeconfigPath: string | undefined;
+}
+
+export interface DeletedCluster {
+  name: string;
+  /** Containers removed (nodes and load balancer). */
+  containers: string[];
+  volumes: string[];
+  networkRemoved: boolean;
+  kubeconfigEntryRemoved: boolean;
+}
+
+/**
+ * Deletes a cluster: every container and volume labelled with its name, the shared network when
+ * it is left unused, and its kubeconfig entries. Idempotent: deleting a cluster that does not
+ * exist succeeds and says nothing was there. Only objects carrying kur's labels are touched.
+ */
+export async function deleteCluster(options: DeleteClusterOptions): Promise<DeletedCluster> {
+  const { engine, logger, name } = options;
+  const containers = await removeClusterContainers(engine, name);
+  const volumes = await removeClusterVolumes(engine, name);
+  const networkRemoved = await removeClusterNetworkIfUnused(engine, logger);
+  let kubeconfigEntryRemoved = false;
+  if (options.kubeconfigPath !== undefined) {
+    const path = options.kubeconfigPath;
+    const context = contextName(name);
+    if (hasKubeconfigEntry(await readIfExists(path), context, path)) {
+      await updateKubeconfigFile(path, (existing) => removeKubeconfigEntry(existing, context, path));
+      kubeconfigEntryRemoved = true;
+    }
+  }
+  return { name, containers, volumes, networkRemoved, kubeconfigEntryRemoved };
+}
+
+/** Force-removes every container of a cluster, with its anonymous volumes, in parallel. */
+export async function removeClusterContainers(engine: Engine, name: string): Promise<string[]> {
+  const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
+  await Promise.all(
+    found.map(async (c) => {
+      try {
+        await engine.containers.remove(c.id, { force: true, volumes: true });
+      } catch (error) {
+        // Already gone (a concurrent delete, or the engine's auto-removal): that is the goal.
+        if (!isKurError(error, 'notFound')) throw error;
+      }
+    }),
+  );
+  return found.map((c) => c.name).sort();
+}
+
+/** Volumes labelled for the cluster that outlived their containers (e.g. an interrupted create). */
+async function removeClusterVolumes(engine: Engine, name: string): Promise<string[]> {
+  const found = await engine.volumes.list({ labels: { [labels.cluster]: name } });
+  const removed: string[] = [];
+  for (const volume of found) {
+    try {
+      await engine.volumes.remove(volume.name, { force: true });
+      removed.push(volume.name);
+    } catch (error) {
+      if (!isKurError(error, 'notFound')) throw error;
+    }
+  }
+  return removed;
+}
+
+/** Names of every cluster on the engine (from node container labels). */
+export async function listClusterNames(engine: Engine): Promise<string[]> {
+  const found = await engine.containers.list({ labels: { [labels.cluster]: true } });
+  return [
+    ...new Set(found.map((c) => c.labels[labels.cluster]).filter((n): n is string => n !== undefined)),
+  ].sort();
+}

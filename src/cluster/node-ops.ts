@@ -1,0 +1,211 @@
+import { labels } from '../engine/labels.js';
+import type { Engine, ExecResult } from '../engine/types.js';
+import type { PlannedFile } from '../kube/plan.js';
+import { packEntries, readEntries, type ArchiveEntry } from '../util/archive.js';
+import { KurError, isKurError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { clusterNetworkName } from './node-spec.js';
+
+/**
+ * Operations on one node container through the engine API: run a command, write files, read
+ * the facts its entrypoint recorded, wait for systemd. Steps compose these; none of them
+ * derives names or paths on its own.
+ */
+export interface NodeRef {
+  /** Container name (also the node's hostname and Kubernetes node name). */
+  name: string;
+}
+
+export interface RunOptions {
+  stdin?: string | Buffer | NodeJS.ReadableStream;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+/** Runs a command in a node; a non-zero exit is a 'command' error carrying the output. */
+export async function run(
+  engine: Engine,
+  node: NodeRef,
+  cmd: string[],
+  options: RunOptions = {},
+): Promise<string> {
+  const result = await engine.containers.exec(node.name, {
+    cmd,
+    check: true,
+    ...(options.stdin !== undefined ? { stdin: options.stdin as string | Buffer } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.onOutput !== undefined ? { onOutput: options.onOutput } : {}),
+  });
+  return result.stdout;
+}
+
+/** Runs a command and returns its result whatever the exit code. */
+export function tryRun(
+  engine: Engine,
+  node: NodeRef,
+  cmd: string[],
+  timeoutMs?: number,
+): Promise<ExecResult> {
+  return engine.containers.exec(node.name, { cmd, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+}
+
+/** Writes files (absolute paths, explicit modes) into a node in one archive upload. */
+export async function writeFiles(
+  engine: Engine,
+  node: NodeRef,
+  files: readonly PlannedFile[],
+): Promise<void> {
+  const entries: ArchiveEntry[] = [];
+  const dirs = new Set<string>();
+  for (const file of files) {
+    // Parent directories first, so the engine does not invent their modes.
+    const parts = file.path.split('/').filter((p) => p !== '');
+    for (let i = 1; i < parts.length; i += 1) {
+      const dir = parts.slice(0, i).join('/');
+      if (!dirs.has(dir)) {
+        dirs.add(dir);
+        entries.push({ type: 'directory', path: dir, mode: 0o755 });
+      }
+    }
+    entries.push({ type: 'file', path: parts.join('/'), content: file.content, mode: file.mode });
+  }
+  await engine.containers.putArchive(node.name, '/', packEntries(entries));
+}
+
+/** Reads one small file out of a node. */
+export async function readFile(engine: Engine, node: NodeRef, path: string): Promise<string> {
+  const entries = await readEntries(await engine.containers.getArchive(node.name, path));
+  const file = entries.find((e) => e.type === 'file');
+  if (file === undefined) throw new KurError('notFound', `${path} is not a file in node ${node.name}`);
+  return file.content.toString('utf8');
+}
+
+/** The facts kur-entrypoint wrote to /etc/kur/node.env at this boot. */
+export interface NodeFacts {
+  userns: boolean;
+  cgroupVersion: 1 | 2;
+  cgroupWritable: boolean;
+  snapshotter: string;
+  iptables: string;
+  raw: Record<string, string>;
+}
+
+export const nodeEnvPath = '/etc/kur/node.env';
+
+export function parseNodeEnv(text: string): NodeFacts {
+  const raw: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match !== null) raw[match[1]!] = match[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  return {
+    userns: raw.KUR_USERNS === 'true',
+    cgroupVersion: raw.KUR_CGROUP_VERSION === '2' ? 2 : 1,
+    cgroupWritable: raw.KUR_CGROUP_WRITABLE === 'true',
+    snapshotter: raw.KUR_SNAPSHOTTER ?? 'overlayfs',
+    iptables: raw.KUR_IPTABLES ?? 'nft',
+    raw,
+  };
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  logger: Logger;
+}
+
+/**
+ * Waits until systemd in the node reports `running` (or `degraded`: a unit kur does not need
+ * failed; the units kur needs are checked by the steps that use them). Fails early, with the
+ * container's log, when the container stops: the entrypoint says why.
+ */
+export async function waitForSystemd(engine: Engine, node: NodeRef, options: WaitOptions): Promise<string> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last: string;
+  for (let attempt = 0; ; attempt += 1) {
+    options.signal?.throwIfAborted();
+    const info = await engine.containers.inspect(node.name);
+    if (!info.state.running) {
+      const logs = await engine.containers.logs(node.name, { tail: 60 }).catch(() => undefined);
+      throw new KurError(
+        'command',
+        `node ${node.name} stopped while booting (exit code ${info.state.exitCode})`,
+        {
+          detail: logs === undefined ? info.state.error : `${logs.stdout}${logs.stderr}`,
+          hint: 'The lines from kur-entrypoint above say which step failed; `kur info` shows what the engine allows.',
+        },
+      );
+    }
+    try {
+      const result = await tryRun(engine, node, ['systemctl', 'is-system-running'], 10_000);
+      last = result.stdout.trim();
+      if (last === 'running' || last === 'degraded') return last;
+    } catch (error) {
+      // systemd may not be answering on its bus yet; keep polling until the deadline.
+      if (!isKurError(error)) throw error;
+      last = error.message;
+    }
+    if (Date.now() > deadline) {
+      throw new KurError('timeout', `systemd in node ${node.name} did not finish booting (state: ${last})`, {
+        hint: `Look at \`journalctl\` in the node, or retry with --retain and inspect it.`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100 + attempt * 50, 500)));
+  }
+}
+
+/**
+ * The network all kur clusters share. Created on first use; `created` tells the caller whether
+ * this run made it (and so may remove it on rollback when no other cluster uses it).
+ */
+export async function ensureClusterNetwork(
+  engine: Engine,
+  mtu: number | undefined,
+  logger: Logger,
+): Promise<{ created: boolean }> {
+  try {
+    await engine.networks.inspect(clusterNetworkName);
+    return { created: false };
+  } catch (error) {
+    if (!isKurError(error, 'notFound')) throw error;
+  }
+  try {
+    await engine.networks.create({
+      name: clusterNetworkName,
+      driver: 'bridge',
+      labels: { [labels.managed]: 'true' },
+      ...(mtu !== undefined ? { mtu } : {}),
+    });
+    logger.debug(`created network ${clusterNetworkName}${mtu !== undefined ? ` (MTU ${mtu})` : ''}`);
+    return { created: true };
+  } catch (error) {
+    // Another kur created it at the same moment: use theirs.
+    if (isKurError(error, 'conflict')) return { created: false };
+    throw error;
+  }
+}
+
+/** Removes the shared network when no container is attached to it any more. */
+export async function removeClusterNetworkIfUnused(engine: Engine, logger: Logger): Promise<boolean> {
+  let info;
+  try {
+    info = await engine.networks.inspect(clusterNetworkName);
+  } catch (error) {
+    if (isKurError(error, 'notFound')) return false;
+    throw error;
+  }
+  if (info.labels[labels.managed] !== 'true' || Object.keys(info.containers).length > 0) return false;
+  const others = await engine.containers.list({ labels: { [labels.cluster]: true } });
+  if (others.length > 0) return false;
+  try {
+    await engine.networks.remove(clusterNetworkName);
+    logger.debug(`removed network ${clusterNetworkName}`);
+    return true;
+  } catch (error) {
+    // Someone attached a container meanwhile: leave it.
+    if (isKurError(error, 'conflict') || isKurError(error, 'notFound')) return false;
+    throw error;
+  }
+}

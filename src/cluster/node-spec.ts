@@ -1,0 +1,91 @@
+import type { Mount, PortMapping } from '../config/types.js';
+import type { EngineInfo } from '../engine/detect.js';
+import { labels } from '../engine/labels.js';
+import { privilegeSpec } from '../engine/privilege.js';
+import type { ContainerSpec, MountPropagation, MountSpec, PortBinding } from '../engine/types.js';
+import type { ClusterPlan, NodePlan } from '../kube/plan.js';
+
+/** The engine network every kur cluster's nodes join. */
+export const clusterNetworkName = 'kur';
+
+/** Facts about the engine's host that shape node containers (read only for local engines). */
+export interface NodeHostFacts {
+  /** The host has /lib/modules (the node mounts it read-only so kube-proxy can load modules). */
+  hasLibModules: boolean;
+}
+
+// Nested containers need syscalls and mounts the engines' default profiles refuse.
+const baseSecurityOpt = ['seccomp=unconfined', 'apparmor=unconfined'];
+
+/** The labels that make a container findable as part of a cluster (and deletable by kur). */
+export function clusterLabels(cluster: string, role: string, node: string): Record<string, string> {
+  return { [labels.cluster]: cluster, [labels.role]: role, [labels.node]: node };
+}
+
+const propagation: Record<Mount['propagation'], MountPropagation> = {
+  None: 'rprivate',
+  HostToContainer: 'rslave',
+  Bidirectional: 'rshared',
+};
+
+function portBinding(mapping: PortMapping): PortBinding {
+  return {
+    containerPort: mapping.containerPort,
+    protocol: mapping.protocol.toLowerCase() as PortBinding['protocol'],
+    hostIp: mapping.listenAddress,
+    hostPort: mapping.hostPort,
+  };
+}
+
+/**
+ * A node container: systemd as PID 1 behind kur's entrypoint, privileged (or the explicit
+ * capability fallback detection chose), its own cgroup namespace, tmpfs on /run and /tmp, and
+ * an anonymous volume on /var because the containerd inside needs a real filesystem for its
+ * snapshots (overlay on overlay is refused).
+ */
+export function nodeContainerSpec(
+  plan: ClusterPlan,
+  node: NodePlan,
+  engine: Pick<EngineInfo, 'provider' | 'rootless' | 'privilege'>,
+  host: NodeHostFacts,
+): ContainerSpec {
+  const nodeLabels = clusterLabels(plan.name, node.role, node.name);
+  const mounts: MountSpec[] = [
+    { type: 'volume', target: '/var', labels: nodeLabels },
+    ...(host.hasLibModules
+      ? [{ type: 'bind' as const, source: '/lib/modules', target: '/lib/modules', readOnly: true }]
+      : []),
+    ...node.mounts.map((m): MountSpec => ({
+      type: 'bind',
+      source: m.hostPath,
+      target: m.containerPath,
+      readOnly: m.readOnly,
+      propagation: propagation[m.propagation],
+    })),
+  ];
+  const privilege = privilegeSpec(engine.privilege, engine.provider);
+  return {
+    name: node.name,
+    image: node.image,
+    hostname: node.name,
+    labels: nodeLabels,
+    ...privilege,
+    // Rootless engines do not pass /dev/fuse even to privileged containers; fuse-overlayfs needs it.
+    ...(engine.rootless ? { devices: [{ hostPath: '/dev/fuse' }] } : {}),
+    securityOpt: [...new Set([...(privilege.securityOpt ?? []), ...baseSecurityOpt])],
+    cgroupnsMode: 'private',
+    tmpfs: { '/run': 'rw', '/tmp': 'rw' },
+    mounts,
+    ports: node.portMappings.map(portBinding),
+    network: { name: clusterNetworkName, aliases: [node.name] },
+    // systemd halts cleanly on SIGRTMIN+3; SIGTERM would make it re-execute itself.
+    stopSignal: 'SIGRTMIN+3',
+    stopTimeoutSeconds: 10,
+    // Restart after an engine restart, but do not loop on a node that cannot boot.
+    restartPolicy: { name: 'on-failure', maximumRetryCount: 1 },
+    tty: true,
+    init: false,
+    // Podman defaults to 2048 processes per container: far too few for a node running pods.
+    pidsLimit: -1,
+  };
+}
