@@ -324,7 +324,9 @@ describeEachEngine('engine layer', (target: TestEngine) => {
     });
 
     it('`kur info --output json` reports the engine', async () => {
-      const result = await runKur(['--host', target.host, '--output', 'json', 'info']);
+      // --host wins over a DOCKER_HOST whose TLS files do not exist (dockerode reads them itself).
+      const env = { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_CERT_PATH: '/nonexistent' };
+      const result = await runKur(['--host', target.host, '--output', 'json', 'info'], { env });
       expect(result.code, result.stderr).to.equal(0);
       const report = JSON.parse(result.stdout) as {
         endpoint: { source: string; address: string };

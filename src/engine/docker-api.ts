@@ -106,6 +106,21 @@ function modemOptions(
   };
 }
 
+/**
+ * The modem also parses DOCKER_HOST (and reads DOCKER_CERT_PATH's files) while it is constructed,
+ * and throws when they are malformed or missing, even though every field it would take from them
+ * is overridden: hide DOCKER_HOST for the duration, so `--host` works whatever DOCKER_HOST says.
+ */
+function newModem(options: ReturnType<typeof modemOptions>): DockerModem {
+  const saved = process.env.DOCKER_HOST;
+  delete process.env.DOCKER_HOST;
+  try {
+    return new Dockerode(options).modem;
+  } finally {
+    if (saved !== undefined) process.env.DOCKER_HOST = saved;
+  }
+}
+
 function agentFor(connection: Connection): HttpAgent {
   if (connection.kind === 'tcp' && connection.tls !== undefined) {
     const tls = connection.tls;
@@ -175,7 +190,7 @@ const ok = { 200: true, 201: true, 204: true, 304: true } as const;
 /** Asks an endpoint `/_ping` and `/version` with a short timeout; rejects with a short reason. */
 export async function probeConnection(connection: Connection): Promise<ProbeResult> {
   const agent = agentFor(connection);
-  const modem = new Dockerode(modemOptions(connection, { timeoutMs: probeTimeoutMs, agent })).modem;
+  const modem = newModem(modemOptions(connection, { timeoutMs: probeTimeoutMs, agent }));
   try {
     let pong: unknown;
     try {
@@ -243,8 +258,8 @@ class DockerApiEngine implements Engine {
     this.agent = agentFor(endpoint.connection);
     const pinned = pinnedApiVersion(endpoint.apiVersion);
     const version = pinned === undefined ? undefined : `v${pinned}`;
-    this.modem = new Dockerode(modemOptions(endpoint.connection, { version, agent: this.agent })).modem;
-    this.unversioned = new Dockerode(modemOptions(endpoint.connection, { agent: this.agent })).modem;
+    this.modem = newModem(modemOptions(endpoint.connection, { version, agent: this.agent }));
+    this.unversioned = newModem(modemOptions(endpoint.connection, { agent: this.agent }));
     this.containers = this.containerOperations();
     this.networks = this.networkOperations();
     this.volumes = this.volumeOperations();
