@@ -9,10 +9,10 @@ import { privilegeSpec, type PrivilegeMode } from '../../src/engine/privilege.js
 import type { ContainerSpec, Engine } from '../../src/engine/types.js';
 import { packEntries, readEntries } from '../../src/util/archive.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { leftovers, removeTestObjects } from '../support/cleanup.js';
+import { leftovers, removeTestObjects, testLabels as labelsOf } from '../support/cleanup.js';
 import { describeEachEngine, type TestEngine } from '../support/engines.js';
 import { ensureBuilt, runKur } from '../support/kur-cli.js';
-import { loadBusyboxImage, testLabels } from '../support/test-images.js';
+import { loadBusyboxImage } from '../support/test-images.js';
 import { kurFailure } from '../support/assert.js';
 
 /** cgroup v2 when the unified hierarchy is mounted at /sys/fs/cgroup itself. */
@@ -22,6 +22,7 @@ describeEachEngine('engine layer', (target: TestEngine) => {
   const run = randomBytes(3).toString('hex');
   const image = `kur.local/test-busybox:${run}`;
   const network = `kur-test-${run}`;
+  const testLabels = labelsOf(run);
   let engine: Engine;
   let info: EngineInfo;
 
@@ -29,7 +30,6 @@ describeEachEngine('engine layer', (target: TestEngine) => {
     this.timeout(120_000);
     ensureBuilt();
     engine = await connectEngine({ host: target.host, env: {}, logger: silentLogger });
-    await removeTestObjects(engine);
     info = await detectEngine(engine, { logger: silentLogger, refresh: true });
   });
 
@@ -38,7 +38,7 @@ describeEachEngine('engine layer', (target: TestEngine) => {
   describe('operations', () => {
     after(async function () {
       this.timeout(120_000);
-      await removeTestObjects(engine);
+      await removeTestObjects(engine, run);
     });
 
     const node = (
@@ -99,7 +99,7 @@ describeEachEngine('engine layer', (target: TestEngine) => {
     });
 
     it('loads an image built from a tar stream of busybox-static', async () => {
-      const { loaded, archive } = await loadBusyboxImage(engine, image);
+      const { loaded, archive } = await loadBusyboxImage(engine, image, testLabels);
       expect(loaded).to.include(image);
       const inspected = await engine.images.inspect(image);
       expect(inspected.id).to.equal(archive.imageId);
@@ -350,8 +350,9 @@ describeEachEngine('engine layer', (target: TestEngine) => {
   });
 
   describe('afterwards', () => {
-    it('leaves nothing with kur test or probe labels behind', async () => {
-      expect(await leftovers(engine)).to.deep.equal([]);
+    it('leaves nothing with kur test or probe labels behind', async function () {
+      this.timeout(60_000);
+      expect(await leftovers(engine, run)).to.deep.equal([]);
     });
   });
 });

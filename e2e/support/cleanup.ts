@@ -1,45 +1,58 @@
 import { labels } from '../../src/engine/labels.js';
-import type { Engine } from '../../src/engine/types.js';
+import type { Engine, LabelFilter } from '../../src/engine/types.js';
 import { isKurError } from '../../src/util/errors.js';
 
-/** Labels that mark objects a test run (or a kur probe) created. */
-const markers = [labels.test, labels.managed];
+/**
+ * Label of one test run. Test objects carry dev.kur.test=true (the team's shared marker) and this
+ * label too, so a run cleans and checks only what it created: other suites may be using the same
+ * engines at the same time on a shared machine.
+ */
+export const testRunLabel = 'dev.kur.test-run';
 
-/** Removes every container, network, volume and image a test or probe left on the engine. */
-export async function removeTestObjects(engine: Engine): Promise<void> {
+export function testLabels(run: string): Record<string, string> {
+  return { [labels.test]: 'true', [testRunLabel]: run };
+}
+
+async function objectsWith(engine: Engine, filter: LabelFilter) {
+  const [containers, networks, volumes, images] = await Promise.all([
+    engine.containers.list({ labels: filter }),
+    engine.networks.list({ labels: filter }),
+    engine.volumes.list({ labels: filter }),
+    engine.images.list({ labels: filter }),
+  ]);
+  return { containers, networks, volumes, images };
+}
+
+/** Removes every container, network, volume and image of the test run. */
+export async function removeTestObjects(engine: Engine, run: string): Promise<void> {
   const ignoreMissing = (error: unknown): void => {
     if (!isKurError(error, 'notFound')) throw error;
   };
-  for (const marker of markers) {
-    const filter = { [marker]: true as const };
-    for (const c of await engine.containers.list({ labels: filter })) {
-      await engine.containers.remove(c.id, { force: true, volumes: true }).catch(ignoreMissing);
-    }
-    for (const n of await engine.networks.list({ labels: filter })) {
-      await engine.networks.remove(n.id).catch(ignoreMissing);
-    }
-    for (const v of await engine.volumes.list({ labels: filter })) {
-      await engine.volumes.remove(v.name, { force: true }).catch(ignoreMissing);
-    }
-    for (const i of await engine.images.list({ labels: filter })) {
-      await engine.images.remove(i.id, { force: true }).catch(ignoreMissing);
-    }
-  }
+  const found = await objectsWith(engine, { [testRunLabel]: run });
+  for (const c of found.containers)
+    await engine.containers.remove(c.id, { force: true, volumes: true }).catch(ignoreMissing);
+  for (const n of found.networks) await engine.networks.remove(n.id).catch(ignoreMissing);
+  for (const v of found.volumes) await engine.volumes.remove(v.name, { force: true }).catch(ignoreMissing);
+  for (const i of found.images) await engine.images.remove(i.id, { force: true }).catch(ignoreMissing);
 }
 
-/** Descriptions of objects that still carry a test or probe label; empty when the run was clean. */
-export async function leftovers(engine: Engine): Promise<string[]> {
-  const found: string[] = [];
-  for (const marker of markers) {
-    const filter = { [marker]: true as const };
-    for (const c of await engine.containers.list({ labels: filter }))
-      found.push(`container ${c.name} (${marker})`);
-    for (const n of await engine.networks.list({ labels: filter }))
-      found.push(`network ${n.name} (${marker})`);
-    for (const v of await engine.volumes.list({ labels: filter })) found.push(`volume ${v.name} (${marker})`);
-    for (const i of await engine.images.list({ labels: filter })) {
-      found.push(`image ${i.repoTags.join(',') || i.id} (${marker})`);
-    }
+/**
+ * What the run left behind, plus any kur probe object (probes remove their own; one still
+ * there after a few seconds leaked). Empty when everything was cleaned up.
+ */
+export async function leftovers(engine: Engine, run: string): Promise<string[]> {
+  const describe = (found: Awaited<ReturnType<typeof objectsWith>>, why: string): string[] => [
+    ...found.containers.map((c) => `container ${c.name} (${why})`),
+    ...found.networks.map((n) => `network ${n.name} (${why})`),
+    ...found.volumes.map((v) => `volume ${v.name} (${why})`),
+    ...found.images.map((i) => `image ${i.repoTags.join(',') || i.id} (${why})`),
+  ];
+  const ours = describe(await objectsWith(engine, { [testRunLabel]: run }), `test run ${run}`);
+  let probes = describe(await objectsWith(engine, { [labels.managed]: true }), labels.managed);
+  if (probes.length > 0) {
+    // Another kur process on this engine may be probing right now; its objects go within seconds.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    probes = describe(await objectsWith(engine, { [labels.managed]: true }), labels.managed);
   }
-  return found;
+  return [...ours, ...probes];
 }

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ArchiveEntry } from '../../src/util/archive.js';
-import { labels } from '../../src/engine/labels.js';
 import { staticElfArch } from '../../src/engine/probe-binary.js';
 import type { Engine } from '../../src/engine/types.js';
 import { imageArchiveStream, type ImageArchiveResult } from '../../src/util/image-archive.js';
@@ -9,15 +8,14 @@ import { imageArchiveStream, type ImageArchiveResult } from '../../src/util/imag
 /** Debian's busybox-static, which e2e/host/setup-engines.sh installs. */
 export const busyboxPath = '/bin/busybox';
 
-export const testLabels = { [labels.test]: 'true' } as const;
-
 /**
  * A test image built from the host's static busybox through a tar stream (nothing is pulled):
- * /bin/busybox plus a symlink per applet, and /tmp. Labelled dev.kur.test so cleanup finds it.
+ * /bin/busybox plus a symlink per applet, and /tmp, with the given labels (the test run's).
  */
 export async function loadBusyboxImage(
   engine: Engine,
   reference: string,
+  labels: Record<string, string>,
 ): Promise<{ loaded: string[]; archive: ImageArchiveResult }> {
   let busybox: Buffer;
   try {
@@ -42,7 +40,7 @@ export async function loadBusyboxImage(
   ];
   const { stream, result } = imageArchiveStream({
     repoTags: [reference],
-    config: { architecture: arch, env: ['PATH=/bin'], cmd: ['sleep', '3600'], labels: testLabels },
+    config: { architecture: arch, env: ['PATH=/bin'], cmd: ['sleep', '3600'], labels },
     layers: [{ entries, comment: 'busybox-static from the test host' }],
   });
   const loaded = await engine.images.load(stream);

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   containerCreateBody,
   labelFilters,
+  matchesLabels,
   networkCreateBody,
   parseContainerInfo,
   parseImageInfo,
@@ -158,10 +159,17 @@ describe('Engine API mapping', () => {
   });
 
   it('builds label filters and splits references', () => {
+    // The engine narrows by the first label only; all of them are matched here.
     expect(labelFilters({ 'dev.kur.test': true, 'dev.kur.cluster': 'a' })).to.deep.equal({
-      label: ['dev.kur.test', 'dev.kur.cluster=a'],
+      label: ['dev.kur.test'],
     });
+    expect(labelFilters({ 'dev.kur.cluster': 'a' })).to.deep.equal({ label: ['dev.kur.cluster=a'] });
     expect(labelFilters({})).to.deep.equal({});
+    const labels = { 'dev.kur.test': 'true', 'dev.kur.cluster': 'a' };
+    expect(matchesLabels(labels, { 'dev.kur.test': true, 'dev.kur.cluster': 'a' })).to.equal(true);
+    expect(matchesLabels(labels, { 'dev.kur.test': true, 'dev.kur.cluster': 'b' })).to.equal(false);
+    expect(matchesLabels(labels, { 'dev.kur.role': true })).to.equal(false);
+    expect(matchesLabels(labels, undefined)).to.equal(true);
     expect(splitReference('kur.local/node:v1.35.0')).to.deep.equal({
       repo: 'kur.local/node',
       tag: 'v1.35.0',

@@ -22,11 +22,23 @@ import type {
 /** The option both Docker and Podman's compat API read for a bridge network's MTU. */
 export const mtuOption = 'com.docker.network.driver.mtu';
 
+/**
+ * The label filter sent to the engine: only the first label. Podman 4.3 combines several label
+ * filters wrongly (images: none match; volumes: any matches), so the engine narrows by one label
+ * and `matchesLabels` applies them all.
+ */
 export function labelFilters(filter: LabelFilter | undefined): Record<string, string[]> {
-  if (filter === undefined || Object.keys(filter).length === 0) return {};
-  return {
-    label: Object.entries(filter).map(([key, value]) => (value === true ? key : `${key}=${value}`)),
-  };
+  const first = Object.entries(filter ?? {})[0];
+  if (first === undefined) return {};
+  const [key, value] = first;
+  return { label: [value === true ? key : `${key}=${value}`] };
+}
+
+/** True when `labels` has every label of the filter (a key alone for `true`). */
+export function matchesLabels(labels: Record<string, string>, filter: LabelFilter | undefined): boolean {
+  return Object.entries(filter ?? {}).every(([key, value]) =>
+    value === true ? Object.hasOwn(labels, key) : labels[key] === value,
+  );
 }
 
 const bindOptions = (readOnly: boolean | undefined, propagation: string | undefined): string => {

@@ -7,6 +7,7 @@ import Dockerode from 'dockerode';
 import {
   containerCreateBody,
   labelFilters,
+  matchesLabels,
   networkCreateBody,
   parseContainerInfo,
   parseContainerSummary,
@@ -353,7 +354,7 @@ class DockerApiEngine implements Engine {
           { action: 'list', object: 'containers' },
           { path: '/containers/json?', options: query },
         );
-        return list.map(parseContainerSummary);
+        return list.map(parseContainerSummary).filter((c) => matchesLabels(c.labels, options.labels));
       },
       wait: async (id, condition = 'not-running') => {
         const result = await this.json(
@@ -520,7 +521,7 @@ class DockerApiEngine implements Engine {
           { action: 'list', object: 'networks' },
           { path: '/networks?', options: { filters: labelFilters(options.labels) } },
         );
-        return list.map(parseNetworkInfo);
+        return list.map(parseNetworkInfo).filter((n) => matchesLabels(n.labels, options.labels));
       },
       connect: async (network, container, options = {}) => {
         const ipam =
@@ -571,7 +572,9 @@ class DockerApiEngine implements Engine {
           { action: 'list', object: 'volumes' },
           { path: '/volumes?', options: { filters: labelFilters(options.labels) } },
         );
-        return records(result.Volumes).map(parseVolumeInfo);
+        return records(result.Volumes)
+          .map(parseVolumeInfo)
+          .filter((v) => matchesLabels(v.labels, options.labels));
       },
       remove: async (name, options = {}) => {
         await this.call(
@@ -639,7 +642,7 @@ class DockerApiEngine implements Engine {
           { action: 'list', object: 'images' },
           { path: '/images/json?', options: { filters: labelFilters(options.labels) } },
         );
-        return list.map(parseImageSummary);
+        return list.map(parseImageSummary).filter((i) => matchesLabels(i.labels, options.labels));
       },
     };
   }

@@ -29,7 +29,11 @@ export type MountSpec =
       source?: string;
       target: string;
       readOnly?: boolean;
-      /** Labels for a volume the engine creates for this mount. */
+      /**
+       * Labels for a volume the engine creates for this mount. Docker applies them; Podman's
+       * compat API (4.3) ignores them: create the volume with `volumes.create` when it must carry
+       * labels on both.
+       */
       labels?: Labels;
     };
 
