@@ -15,6 +15,17 @@ import { ensureBuilt, runKur } from '../support/kur-cli.js';
 import { loadBusyboxImage } from '../support/test-images.js';
 import { kurFailure } from '../support/assert.js';
 
+/** /proc status of the engine's daemon when the harness recorded its pid, else of this process. */
+function engineStatusFile(target: TestEngine): string {
+  try {
+    const pid = readFileSync(`/run/kur-test/${target.id}.pid`, 'utf8').trim();
+    if (/^\d+$/.test(pid) && existsSync(`/proc/${pid}/status`)) return `/proc/${pid}/status`;
+  } catch {
+    // no pid file: fall through
+  }
+  return '/proc/self/status';
+}
+
 /** cgroup v2 when the unified hierarchy is mounted at /sys/fs/cgroup itself. */
 const hostCgroupVersion = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1;
 
@@ -82,9 +93,10 @@ describeEachEngine('engine layer', (target: TestEngine) => {
     });
 
     it('falls back to explicit capabilities exactly when the bounding set is restricted', () => {
-      // A rootful engine inherits this host's bounding set (CI runs as root beside it); a rootless
-      // engine's user namespace starts with a full one.
-      const hostSet = capabilitiesFromMask(boundingSetOf(readFileSync('/proc/self/status', 'utf8'))!);
+      // A rootful engine has the bounding set of the process that started it (the harness keeps
+      // its pid; else this test's own, as CI starts both from one shell); a rootless engine's user
+      // namespace starts with a full one.
+      const hostSet = capabilitiesFromMask(boundingSetOf(readFileSync(engineStatusFile(target), 'utf8'))!);
       const restricted = !target.expected.rootless && hostSet.length < 41;
       if (!restricted || info.provider === 'podman') {
         // Podman's --privileged grants the bounding set it has, so it needs no fallback.
