@@ -319,11 +319,79 @@ describeEachEngine('engine layer', (target: TestEngine) => {
         expect(image404.kind).to.equal('notFound');
       });
 
-      it('saves an image to a stream that loads back', async () => {
-        const saved = await engine.images.save([image]);
-        const names = (await readEntries(saved, 512 * 1024 * 1024)).map((e) => e.path);
-        expect(names).to.include('manifest.json');
+      it('stops and kills containers', async () => {
+        const make = async (name: string): Promise<string> => {
+          const id = await engine.containers.create({
+            name,
+            image,
+            labels: testLabels,
+            cmd: ['sleep', '3600'],
+          });
+          await engine.containers.start(id);
+          return id;
+        };
+        const stopped = await make(`kur-test-${run}-stop`);
+        // sleep as PID 1 ignores SIGTERM: stop ends it with SIGKILL after the timeout.
+        await engine.containers.stop(stopped, { timeoutSeconds: 1 });
+        expect((await engine.containers.inspect(stopped)).state.running).to.equal(false);
+        await engine.containers.stop(stopped); // already stopped: not an error
+        const killed = await make(`kur-test-${run}-kill`);
+        await engine.containers.kill(killed, 'SIGKILL');
+        expect(await engine.containers.wait(killed)).to.equal(137);
+        const listed = await engine.containers.list({ labels: testLabels });
+        expect(listed.map((c) => c.name)).to.include.members([
+          `kur-test-${run}-stop`,
+          `kur-test-${run}-kill`,
+        ]);
+        expect(listed.find((c) => c.name === `kur-test-${run}-box`)?.state).to.equal('running');
       });
+
+      it('creates, lists and removes labelled volumes', async () => {
+        const name = `kur-test-${run}-vol`;
+        const created = await engine.volumes.create({
+          name,
+          labels: { ...testLabels, 'dev.kur.cluster': run },
+        });
+        expect(created).to.include({ name });
+        expect((await engine.volumes.inspect(name)).labels).to.include({ 'dev.kur.cluster': run });
+        const listed = await engine.volumes.list({ labels: { 'dev.kur.cluster': run } });
+        expect(listed.map((v) => v.name)).to.deep.equal([name]);
+        await engine.volumes.remove(name);
+        expect((await kurFailure(engine.volumes.inspect(name))).kind).to.equal('notFound');
+      });
+
+      it('tags, saves and loads back an image', async () => {
+        const tagged = `${image}-tagged`;
+        await engine.images.tag(image, tagged);
+        const original = await engine.images.inspect(image);
+        expect((await engine.images.inspect(tagged)).id).to.equal(original.id);
+        const saved = await engine.images.save([tagged]);
+        await engine.images.remove(tagged);
+        expect((await kurFailure(engine.images.inspect(tagged))).kind).to.equal('notFound');
+        expect((await engine.images.inspect(image)).id).to.equal(original.id);
+        expect(await engine.images.load(saved)).to.include(tagged);
+        expect((await engine.images.inspect(tagged)).id).to.equal(original.id);
+        await engine.images.remove(tagged);
+      });
+    });
+
+    it('connects a container to the network with an alias and a static address, and disconnects it', async () => {
+      const id = await engine.containers.create({
+        name: `kur-test-${run}-attach`,
+        image,
+        labels: testLabels,
+        cmd: ['sleep', '3600'],
+      });
+      await engine.containers.start(id);
+      await engine.networks.connect(network, id, { aliases: ['attached'], ipv4Address: '10.213.7.50' });
+      const attached = (await engine.containers.inspect(id)).networks[network];
+      expect(attached?.ipv4Address).to.equal('10.213.7.50');
+      expect(attached?.aliases).to.include('attached');
+      expect(
+        Object.values((await engine.networks.inspect(network)).containers).map((c) => c.name),
+      ).to.include(`kur-test-${run}-attach`);
+      await engine.networks.disconnect(network, id);
+      expect((await engine.containers.inspect(id)).networks[network]).to.equal(undefined);
     });
 
     it('removes the network and reports it gone', async () => {
