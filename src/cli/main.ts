@@ -3,7 +3,8 @@ import { reportError } from './error-handler.js';
 import { registerInfo } from './info.js';
 import { registerCreateCluster } from './create-cluster.js';
 import { registerDeleteCluster } from './delete-cluster.js';
-import { registerExportKubeconfig } from './export-kubeconfig.js';
+import { registerExport } from './export.js';
+import { registerLoad } from './load.js';
 import { registerGet } from './get.js';
 import { registerVersion } from './version.js';
 import { kurVersion } from '../version.js';
@@ -25,7 +26,8 @@ export function buildProgram(): Command {
   registerCreateCluster(program.command('create').description('create a cluster'));
   registerDeleteCluster(program.command('delete').description('delete a cluster'));
   registerGet(program.command('get').description('list clusters, nodes, or print a kubeconfig'));
-  registerExportKubeconfig(program.command('export').description('export a kubeconfig or logs'));
+  registerExport(program.command('export').description('export a kubeconfig or logs'));
+  registerLoad(program.command('load').description('load images into a cluster without a registry'));
   return program;
 }
 

@@ -1,7 +1,9 @@
+import type { Readable } from 'node:stream';
 import { labels } from '../engine/labels.js';
 import type { Engine, ExecResult } from '../engine/types.js';
 import type { PlannedFile } from '../kube/plan.js';
-import { packEntries, readEntries, type ArchiveEntry } from '../util/archive.js';
+import { readFile as readContainerFile, writeFiles as writeContainerFiles } from '../engine/files.js';
+import type { ArchiveEntry } from '../util/archive.js';
 import { KurError, isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { clusterNetworkName } from './node-spec.js';
@@ -17,7 +19,7 @@ export interface NodeRef {
 }
 
 export interface RunOptions {
-  stdin?: string | Buffer | NodeJS.ReadableStream;
+  stdin?: string | Buffer | Readable;
   timeoutMs?: number;
   env?: Record<string, string>;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
@@ -33,7 +35,7 @@ export async function run(
   const result = await engine.containers.exec(node.name, {
     cmd,
     check: true,
-    ...(options.stdin !== undefined ? { stdin: options.stdin as string | Buffer } : {}),
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.onOutput !== undefined ? { onOutput: options.onOutput } : {}),
@@ -71,15 +73,12 @@ export async function writeFiles(
     }
     entries.push({ type: 'file', path: parts.join('/'), content: file.content, mode: file.mode });
   }
-  await engine.containers.putArchive(node.name, '/', packEntries(entries));
+  await writeContainerFiles(engine, node.name, entries);
 }
 
-/** Reads one small file out of a node. */
+/** Reads one small text file out of a node. */
 export async function readFile(engine: Engine, node: NodeRef, path: string): Promise<string> {
-  const entries = await readEntries(await engine.containers.getArchive(node.name, path));
-  const file = entries.find((e) => e.type === 'file');
-  if (file === undefined) throw new KurError('notFound', `${path} is not a file in node ${node.name}`);
-  return file.content.toString('utf8');
+  return (await readContainerFile(engine, node.name, path)).toString('utf8');
 }
 
 /** The facts kur-entrypoint wrote to /etc/kur/node.env at this boot. */
