@@ -39,7 +39,11 @@ export async function createClusterWithEngine(options: CreateUseCaseOptions): Pr
     ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     // Only a local engine's host is this host; a remote one's /lib/modules is unknown, so skip it.
-    host: { hasLibModules: local && (await isDirectory('/lib/modules')) },
+    host: {
+      hasLibModules: local && (await exists('/lib/modules')),
+      // A remote engine's devices are unknown: ask, and let the engine say if it is missing.
+      hasDevFuse: !local || (await exists('/dev/fuse')),
+    },
   });
 }
 
@@ -54,9 +58,10 @@ async function ensureImage(engine: Engine, reference: string, _step: StepContext
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+async function exists(path: string): Promise<boolean> {
   try {
-    return (await fs.stat(path)).isDirectory();
+    await fs.stat(path);
+    return true;
   } catch {
     return false;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterConfig } from '../config/types.js';
-import { detectEngine, type EngineInfo } from '../engine/detect.js';
+import { detectEngine, readEngineFacts, type EngineInfo } from '../engine/detect.js';
 import { labels } from '../engine/labels.js';
 import type { Engine } from '../engine/types.js';
 import { caCertHash, generateBootstrapToken, generateCertificateKey } from '../kube/tokens.js';
@@ -12,6 +12,13 @@ import {
   type ClusterPlan,
 } from '../kube/plan.js';
 import { nodeImageMetadata, type NodeImageMetadata } from '../nodeimage/image-labels.js';
+import {
+  assertPreflight,
+  renderChecks,
+  runPreflight,
+  summarizeChecks,
+  type PreflightRequest,
+} from '../preflight/index.js';
 import {
   runSteps,
   type ProgressListener,
@@ -118,6 +125,17 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     {
       title: 'Preflight',
       run: async (step: StepContext) => {
+        step.status('checking the host');
+        // Host checks first: they take milliseconds and must stop a doomed create before anything exists.
+        const facts = await readEngineFacts(engine, logger);
+        const report = await runPreflight({
+          connection: engine.endpoint.connection,
+          engine: facts,
+          request: preflightRequest(config),
+        });
+        const { warnings } = summarizeChecks(report.results);
+        if (warnings.length > 0) logger.warn(`preflight:\n${renderChecks(warnings)}`);
+        assertPreflight(report.results);
         step.status('detecting the engine');
         state.info = await detectEngine(engine, { logger });
         if (state.info.privilege.kind === 'unavailable') {
@@ -340,6 +358,37 @@ function clusterFacts(
     kubernetesVersion: image.kubernetesVersion,
     images: { node: nodeImage, pause: image.pauseImage, flannel: image.flannelImage },
     ...(noCgroups ? { noCgroups: true } : {}),
+  };
+}
+
+/**
+ * Whether a rootless engine that cannot delegate cgroups gets a degraded cluster or a refusal.
+ * See the README's rootless section for the evidence behind the choice.
+ */
+export const rootlessWithoutCgroups: PreflightRequest['rootlessWithoutCgroups'] = 'unsupported';
+
+export function preflightRequest(config: ClusterConfig): PreflightRequest {
+  const hostPorts = config.nodes.flatMap((n) => n.extraPortMappings);
+  if (config.networking.apiServerPort !== 0) {
+    hostPorts.push({
+      containerPort: 6443,
+      hostPort: config.networking.apiServerPort,
+      listenAddress: config.networking.apiServerAddress,
+      protocol: 'TCP',
+    });
+  }
+  return {
+    hostPorts: hostPorts
+      .filter((p) => p.hostPort !== 0)
+      .map((p) => ({
+        address: p.listenAddress,
+        port: p.hostPort,
+        protocol: p.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp',
+      })),
+    nodeCount: config.nodes.length,
+    rootlessWithoutCgroups,
+    defaultCni: !config.networking.disableDefaultCNI,
+    kubeProxyMode: config.networking.kubeProxyMode,
   };
 }
 

@@ -49,7 +49,7 @@ describe('node container spec', () => {
           reason: 'unable to apply caps',
         },
       },
-      { hasLibModules: false },
+      { hasLibModules: false, hasDevFuse: true },
     );
     expect(spec.privileged).to.equal(undefined);
     expect(spec.capAdd).to.deep.equal(['CAP_SYS_ADMIN', 'CAP_NET_ADMIN']);
@@ -78,7 +78,7 @@ describe('node container spec', () => {
       plan,
       plan.nodes[1]!,
       { provider: 'podman', rootless: true, privilege: { kind: 'privileged' } },
-      { hasLibModules: true },
+      { hasLibModules: true, hasDevFuse: true },
     );
     expect(spec.privileged).to.equal(true);
     expect(spec.devices).to.deep.equal([{ hostPath: '/dev/fuse' }]);

@@ -12,6 +12,8 @@ export const clusterNetworkName = 'kur';
 export interface NodeHostFacts {
   /** The host has /lib/modules (the node mounts it read-only so kube-proxy can load modules). */
   hasLibModules: boolean;
+  /** The host has /dev/fuse (rootless nodes get it for fuse-overlayfs; asking for a missing device fails). */
+  hasDevFuse: boolean;
 }
 
 // Nested containers need syscalls and mounts the engines' default profiles refuse.
@@ -71,7 +73,7 @@ export function nodeContainerSpec(
     labels: nodeLabels,
     ...privilege,
     // Rootless engines do not pass /dev/fuse even to privileged containers; fuse-overlayfs needs it.
-    ...(engine.rootless ? { devices: [{ hostPath: '/dev/fuse' }] } : {}),
+    ...(engine.rootless && host.hasDevFuse ? { devices: [{ hostPath: '/dev/fuse' }] } : {}),
     securityOpt: [...new Set([...(privilege.securityOpt ?? []), ...baseSecurityOpt])],
     cgroupnsMode: 'private',
     tmpfs: { '/run': 'rw', '/tmp': 'rw' },
