@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'chai';
 import { boundingSetOf, capabilitiesFromMask } from '../../src/engine/capabilities.js';
 import { connectEngine } from '../../src/engine/connect.js';
@@ -153,6 +153,14 @@ describeEachEngine('engine layer', (target: TestEngine) => {
       const status = await engine.containers.exec(id, { cmd: ['cat', '/proc/1/status'], check: true });
       const caps = capabilitiesFromMask(boundingSetOf(status.stdout)!);
       expect(caps).to.include('CAP_SYS_ADMIN');
+      // cgroupns=private: the node has a cgroup namespace of its own (Podman's compat create
+      // would silently leave it in the engine's).
+      const cgroupns = await engine.containers.exec(id, {
+        cmd: ['readlink', '/proc/1/ns/cgroup'],
+        check: true,
+      });
+      expect(cgroupns.stdout.trim()).to.match(/^cgroup:\[\d+\]$/);
+      expect(cgroupns.stdout.trim()).to.not.equal(readlinkSync('/proc/self/ns/cgroup'));
       if (info.privilege.kind === 'explicit-capabilities') {
         expect(caps).to.have.members(info.privilege.capabilities);
       }

@@ -20,6 +20,7 @@ import {
 } from './api-mapping.js';
 import { Demuxer, type OutputStream } from './demux.js';
 import { providerFromVersion } from './engine-facts.js';
+import { podmanCreateBody } from './podman-spec.js';
 import { asRecord, num, records, str, type JsonRecord } from './json.js';
 import type {
   Connection,
@@ -307,15 +308,21 @@ class DockerApiEngine implements Engine {
     const path = (id: string, rest = '') => `/containers/${encodeURIComponent(id)}${rest}`;
     return {
       create: async (spec) => {
+        const op = { action: 'create', object: c(spec.name) };
+        if (this.endpoint.provider === 'podman') {
+          // libpod's create keeps the fields Podman's compat create drops (see podman-spec.ts).
+          const path = `/v${libpodApiVersion(this.endpoint.versionPayload)}/libpod/containers/create`;
+          const created = asRecord(
+            await this.call(op, { path, method: 'POST', options: podmanCreateBody(spec) }, this.unversioned),
+          );
+          return str(created?.Id);
+        }
         const body = containerCreateBody(spec);
-        const created = await this.json(
-          { action: 'create', object: c(spec.name) },
-          {
-            path: '/containers/create?',
-            method: 'POST',
-            options: { _query: { name: spec.name }, _body: body },
-          },
-        );
+        const created = await this.json(op, {
+          path: '/containers/create?',
+          method: 'POST',
+          options: { _query: { name: spec.name }, _body: body },
+        });
         return str(created.Id);
       },
       start: async (id) => {

@@ -48,7 +48,7 @@ export function privilegeSpec(mode: PrivilegeMode, provider: Provider): Privileg
   }
   const securityOpt = ['seccomp=unconfined', 'apparmor=unconfined', 'label=disable'];
   // Docker's API takes empty path lists for `systempaths=unconfined` (a CLI-only spelling);
-  // Podman's compat API ignores those lists but reads the option itself.
+  // for Podman the option itself is kept and mapped to libpod's `unmask` (podman-spec.ts).
   if (provider === 'podman') securityOpt.push('systempaths=unconfined');
   return {
     capAdd: mode.capabilities,

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 
 /**
- * kur's own view of a container engine. Only src/engine/docker-api.ts knows the Engine API wire
- * format; everything else (node provisioning, image loading, detection) talks to this interface,
+ * kur's own view of a container engine. Only src/engine/docker-api.ts talks to the engine (with the
+ * pure wire mappings in api-mapping.ts and podman-spec.ts); everything else (node provisioning, image loading, detection) talks to this interface,
  * so it can be faked in unit tests and stays the same for Docker and Podman.
  */
 
@@ -30,9 +30,8 @@ export type MountSpec =
       target: string;
       readOnly?: boolean;
       /**
-       * Labels for a volume the engine creates for this mount. Docker applies them; Podman's
-       * compat API (4.3) ignores them: create the volume with `volumes.create` when it must carry
-       * labels on both.
+       * Labels for a volume the engine creates for this mount. Docker applies them; Podman has no
+       * field for them: create the volume with `volumes.create` when it must carry labels on both.
        */
       labels?: Labels;
     };
