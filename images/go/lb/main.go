@@ -1,0 +1,277 @@
+// Command kur-lb is the TCP load balancer in front of the API servers of an HA cluster: round robin
+// over the backends that pass a periodic TCP check, bytes proxied both ways with half-close.
+// It is the entrypoint of kur's load-balancer container, so it needs nothing but itself.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// fileConfig is the --config file (JSON). Durations are Go duration strings ("1s", "500ms").
+type fileConfig struct {
+	Listen         string   `json:"listen"`
+	Backends       []string `json:"backends"`
+	HealthInterval string   `json:"healthInterval"`
+	HealthTimeout  string   `json:"healthTimeout"`
+	DialTimeout    string   `json:"dialTimeout"`
+	Fall           int      `json:"fall"`
+	Rise           int      `json:"rise"`
+}
+
+type config struct {
+	Listen   string
+	Backends []string
+	Options
+}
+
+func defaultConfig() config {
+	return config{
+		Listen: ":6443",
+		Options: Options{
+			HealthInterval: time.Second,
+			HealthTimeout:  time.Second,
+			DialTimeout:    3 * time.Second,
+			Fall:           2,
+			Rise:           1,
+		},
+	}
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr, nil))
+}
+
+// run is main with its outputs injected; ready, when set, receives the bound listen address.
+func run(args []string, stderr io.Writer, ready chan<- string) int {
+	logger := log.New(stderr, "kur-lb: ", log.LstdFlags|log.LUTC)
+	cfg, cfgPath, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kur-lb: %v\n", err)
+		return 2
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		logger.Printf("listen: %v", err)
+		return 1
+	}
+	bal := NewBalancer(cfg.Backends, cfg.Options, logger)
+	logger.Printf("listening on %s (health check every %s, fall %d, rise %d)", ln.Addr(), cfg.HealthInterval, cfg.Fall, cfg.Rise)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go bal.HealthLoop(ctx)
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	served := make(chan error, 1)
+	go func() { served <- bal.Serve(ln) }()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	for {
+		select {
+		case err := <-served:
+			logger.Printf("accept: %v", err)
+			cancel()
+			bal.Shutdown()
+			return 1
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				reload(bal, cfgPath, cfg.Listen, logger)
+				continue
+			}
+			logger.Printf("%s: shutting down", s)
+			cancel()
+			ln.Close()
+			bal.Shutdown()
+			<-served
+			return 0
+		}
+	}
+}
+
+// reload re-reads the config file's backends on SIGHUP, so kur can add a control plane to a
+// running load balancer by rewriting the file and signalling the container.
+func reload(bal *Balancer, path, listen string, logger *log.Logger) {
+	if path == "" {
+		logger.Printf("SIGHUP: no --config file to reload")
+		return
+	}
+	base := defaultConfig()
+	base.Listen = listen
+	next, err := loadFile(path, base)
+	if err != nil {
+		logger.Printf("SIGHUP: keeping the current backends: %v", err)
+		return
+	}
+	if next.Listen != listen {
+		logger.Printf("SIGHUP: listen address change to %s needs a restart; keeping %s", next.Listen, listen)
+	}
+	bal.SetBackends(next.Backends)
+}
+
+func parseArgs(args []string, stderr io.Writer) (config, string, error) {
+	cfg := defaultConfig()
+	fl := flag.NewFlagSet("kur-lb", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var backends multiFlag
+	cfgPath := fl.String("config", "", "JSON config file {listen, backends, healthInterval, healthTimeout, dialTimeout, fall, rise}; SIGHUP re-reads its backends")
+	listen := fl.String("listen", cfg.Listen, "address to listen on")
+	fl.Var(&backends, "backend", "backend host:port (repeat for each backend)")
+	interval := fl.Duration("health-interval", cfg.HealthInterval, "time between TCP health checks")
+	htimeout := fl.Duration("health-timeout", cfg.HealthTimeout, "connect timeout of a health check")
+	dtimeout := fl.Duration("dial-timeout", cfg.DialTimeout, "connect timeout to a backend for a client")
+	fall := fl.Int("fall", cfg.Fall, "failed checks in a row that mark a backend down")
+	rise := fl.Int("rise", cfg.Rise, "good checks in a row that mark a backend up")
+	fl.Usage = func() {
+		fmt.Fprintf(stderr, "usage: kur-lb --listen :6443 --backend host1:6443 --backend host2:6443 ...\n       kur-lb --config lb.json\n")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return cfg, "", err
+	}
+	if fl.NArg() > 0 {
+		return cfg, "", fmt.Errorf("unexpected argument %q", fl.Arg(0))
+	}
+	if *cfgPath != "" {
+		if len(backends) > 0 {
+			return cfg, "", errors.New("give backends with --config or with --backend, not both")
+		}
+		var err error
+		if cfg, err = loadFile(*cfgPath, cfg); err != nil {
+			return cfg, "", err
+		}
+	}
+	// Flags given on the command line win over the file.
+	fl.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen":
+			cfg.Listen = *listen
+		case "backend":
+			cfg.Backends = backends
+		case "health-interval":
+			cfg.HealthInterval = *interval
+		case "health-timeout":
+			cfg.HealthTimeout = *htimeout
+		case "dial-timeout":
+			cfg.DialTimeout = *dtimeout
+		case "fall":
+			cfg.Fall = *fall
+		case "rise":
+			cfg.Rise = *rise
+		}
+	})
+	return cfg, *cfgPath, cfg.validate()
+}
+
+func loadFile(path string, cfg config) (config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var fc fileConfig
+	if err := dec.Decode(&fc); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	if fc.Listen != "" {
+		cfg.Listen = fc.Listen
+	}
+	cfg.Backends = fc.Backends
+	for _, d := range []struct {
+		name string
+		s    string
+		dst  *time.Duration
+	}{
+		{"healthInterval", fc.HealthInterval, &cfg.HealthInterval},
+		{"healthTimeout", fc.HealthTimeout, &cfg.HealthTimeout},
+		{"dialTimeout", fc.DialTimeout, &cfg.DialTimeout},
+	} {
+		if d.s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.s)
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %s: %w", path, d.name, err)
+		}
+		*d.dst = v
+	}
+	if fc.Fall != 0 {
+		cfg.Fall = fc.Fall
+	}
+	if fc.Rise != 0 {
+		cfg.Rise = fc.Rise
+	}
+	if err := cfg.validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func (c config) validate() error {
+	if err := checkAddr(c.Listen, true); err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	if len(c.Backends) == 0 {
+		return errors.New("no backends: give --backend host:port (one or more) or a --config file")
+	}
+	seen := map[string]bool{}
+	for _, b := range c.Backends {
+		if err := checkAddr(b, false); err != nil {
+			return fmt.Errorf("backend %q: %w", b, err)
+		}
+		if seen[b] {
+			return fmt.Errorf("backend %q listed twice", b)
+		}
+		seen[b] = true
+	}
+	if c.HealthInterval <= 0 || c.HealthTimeout <= 0 || c.DialTimeout <= 0 {
+		return errors.New("health interval and timeouts must be positive")
+	}
+	if c.Fall < 1 || c.Rise < 1 {
+		return errors.New("fall and rise must be at least 1")
+	}
+	return nil
+}
+
+func checkAddr(addr string, listen bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" && !listen {
+		return errors.New("host is empty")
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 || (p == 0 && !listen) {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
+}
