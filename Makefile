@@ -23,8 +23,9 @@ lint: $(NPM_STAMP) typecheck ## eslint (zero warnings) and prettier
 test: build ## unit tests (pure logic, no engine)
 	npm run test:unit
 
+# KUR_TEST_REQUIRE_ENGINES=1: a missing engines.env fails the run instead of skipping it.
 integration: build ## engine integration tests on every engine in /var/lib/kur-test/engines.env
-	npm run test:integration
+	KUR_TEST_REQUIRE_ENGINES=1 npm run test:integration
 
 # The README's test command. CI (.ci/run) sets up the engines first, then runs this.
 check: lint test integration ## everything CI runs: lint, unit, integration
