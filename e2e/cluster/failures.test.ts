@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { expect } from 'chai';
+import { describeClusterEngines } from '../support/cluster-engines.js';
+import {
+  clusterObjects,
+  clustersOnEngine,
+  describeRun,
+  E2eRun,
+  eventually,
+  kubeconfigEntries,
+  kurNetworkExists,
+  startKur,
+} from '../support/clusters.js';
+
+/** Invalid configs: each must fail before anything exists, naming file, line and column. */
+const invalidConfigs: { title: string; text: string; expect: (path: string) => RegExp }[] = [
+  {
+    title: 'an unknown field',
+    text: [
+      'apiVersion: kur.dev/v1alpha1',
+      'kind: Cluster',
+      'nodes:',
+      '  - role: control-plane',
+      '    extraPortMapping:',
+      '      - containerPort: 80',
+      '',
+    ].join('\n'),
+    expect: (path) =>
+      new RegExp(`^ERROR: ${escape(path)}:5:5: nodes\\[0\\]\\.extraPortMapping: unknown field`, 'm'),
+  },
+  {
+    title: 'a host port used twice',
+    text: [
+      'apiVersion: kur.dev/v1alpha1',
+      'kind: Cluster',
+      'nodes:',
+      '  - role: control-plane',
+      '    extraPortMappings:',
+      '      - containerPort: 80',
+      '        hostPort: 18080',
+      '  - role: worker',
+      '    extraPortMappings:',
+      '      - containerPort: 81',
+      '        hostPort: 18080',
+      '',
+    ].join('\n'),
+    expect: (path) =>
+      new RegExp(`^ERROR: ${escape(path)}:11:19: nodes\\[1\\]\\.extraPortMappings\\[0\\]\\.hostPort`, 'm'),
+  },
+  {
+    title: 'broken YAML',
+    text: [
+      'apiVersion: kur.dev/v1alpha1',
+      'kind: Cluster',
+      'nodes:',
+      '  - role: control-plane',
+      ' bad: [',
+      '',
+    ].join('\n'),
+    expect: (path) => new RegExp(`^ERROR: ${escape(path)}:5:\\d+: .*invalid YAML`, 'm'),
+  },
+];
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const twoNodes = [
+  'apiVersion: kur.dev/v1alpha1',
+  'kind: Cluster',
+  'nodes:',
+  '  - role: control-plane',
+  '  - role: worker',
+  '',
+].join('\n');
+
+/** Creates interrupted once their progress (`-v`: plain lines) shows them in a given phase. */
+const interruptions: { title: string; marker: RegExp; delayMs: number; signal: NodeJS.Signals }[] = [
+  { title: 'while node containers boot (SIGINT)', marker: /booting systemd/, delayMs: 0, signal: 'SIGINT' },
+  {
+    title: 'during kubeadm init (SIGINT)',
+    marker: /Start the control plane/,
+    delayMs: 3000,
+    signal: 'SIGINT',
+  },
+  { title: 'while a worker joins (SIGTERM)', marker: /Join nodes/, delayMs: 1000, signal: 'SIGTERM' },
+];
+
+describeClusterEngines('failed and interrupted creates', (target) => {
+  const run = new E2eRun(target, randomBytes(3).toString('hex'));
+  const names: string[] = [];
+
+  before(async function () {
+    this.timeout(5 * 60_000);
+    await run.prepare();
+  });
+
+  after(async function () {
+    this.timeout(10 * 60_000);
+    if (run.engine === undefined) return;
+    for (const name of names) await run.forceDelete(name);
+    await run.dispose();
+  });
+
+  invalidConfigs.forEach((config, i) => {
+    it(`rejects a config with ${config.title}, naming file:line:column, and creates nothing`, async () => {
+      const name = run.clusterName(`bad${i}`);
+      names.push(name);
+      const networkBefore = await kurNetworkExists(run.engine);
+      const path = run.writeConfig(name, config.text);
+      const result = await run.kur([
+        'create',
+        'cluster',
+        '--name',
+        name,
+        '--config',
+        path,
+        '--kubeconfig',
+        run.kubeconfigPath(name),
+      ]);
+      expect(result.code, describeRun(result)).to.equal(3);
+      expect(result.stderr).to.match(config.expect(path));
+      expect(result.stdout).to.equal('');
+      expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
+      expect(existsSync(run.kubeconfigPath(name)), 'kubeconfig file').to.equal(false);
+      expect(await kurNetworkExists(run.engine)).to.equal(networkBefore);
+    });
+  });
+
+  for (const interruption of interruptions) {
+    it(`leaves nothing behind when a create is interrupted ${interruption.title}`, async function () {
+      this.timeout(10 * 60_000);
+      const name = run.clusterName(`int${names.length}`);
+      names.push(name);
+      const networkBefore = await kurNetworkExists(run.engine);
+      const kubeconfig = run.kubeconfigPath(name);
+      const create = startKur(run, [
+        '-v',
+        'create',
+        'cluster',
+        '--name',
+        name,
+        '--config',
+        run.writeConfig(name, twoNodes),
+        '--kubeconfig',
+        kubeconfig,
+      ]);
+      let exited = false;
+      void create.done.then(() => (exited = true));
+      await eventually(
+        `the progress to show ${String(interruption.marker)}`,
+        5 * 60_000,
+        () => {
+          if (exited) throw new Error(`kur exited before the phase: ${create.output()}`);
+          return interruption.marker.test(create.output()) ? true : undefined;
+        },
+        100,
+      );
+      await new Promise((resolve) => setTimeout(resolve, interruption.delayMs));
+      // Something of the cluster exists at this point, or the interruption proves nothing.
+      expect(await clusterObjects(run.engine, name), 'objects before the signal').to.not.deep.equal([]);
+      create.child.kill(interruption.signal);
+      const result = await create.done;
+      expect(result.code, describeRun(result)).to.equal(130);
+      expect(result.stderr).to.match(/interrupted/);
+      expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
+      expect(kubeconfigEntries(kubeconfig, `kur-${name}`)).to.deep.equal([]);
+      // Nothing turns up late either (a container create in flight when the signal came).
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      expect(await clusterObjects(run.engine, name), 'objects 5 s later').to.deep.equal([]);
+      if (!networkBefore && (await clustersOnEngine(run.engine)).length === 0) {
+        expect(await kurNetworkExists(run.engine), 'the kur network this create made').to.equal(false);
+      }
+    });
+  }
+});
