@@ -18,7 +18,8 @@ find "$units" -mindepth 2 -path '*.wants/*' -type l -delete
 find "$units" -mindepth 1 -type d -name '*.wants' -empty -delete
 
 # Units that make no sense in a container, or would reach past it into the host's kernel when the
-# container is privileged. Masked (linked to /dev/null) rather than deleted so packages can't
+# container is privileged (systemd-sysctl would apply Debian's fs.protected_* to the host; the
+# entrypoint sets the per-namespace values a node needs). Masked (linked to /dev/null) rather than deleted so packages can't
 # bring them back.
 for unit in \
   getty.target console-getty.service getty-static.service \
@@ -32,7 +33,8 @@ for unit in \
   systemd-hwdb-update.service systemd-pstore.service systemd-repart.service \
   systemd-pcrphase.service systemd-pcrphase-sysinit.service \
   cryptsetup.target veritysetup.target integritysetup.target \
-  fstrim.timer dpkg-db-backup.timer; do
+  fstrim.timer dpkg-db-backup.timer \
+  systemd-sysctl.service; do
   ln -sf /dev/null "$units/$unit"
 done
 
