@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './error-handler.js';
 import { registerInfo } from './info.js';
+import { registerBuild } from './build-node-image.js';
 import { registerCreateCluster } from './create-cluster.js';
 import { registerDeleteCluster } from './delete-cluster.js';
 import { registerExport } from './export.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerDeleteCluster(program.command('delete').description('delete a cluster'));
   registerGet(program.command('get').description('list clusters, nodes, or print a kubeconfig'));
   registerExport(program.command('export').description('export a kubeconfig or logs'));
+  registerBuild(program.command('build').description('build a node image'));
   registerLoad(program.command('load').description('load images into a cluster without a registry'));
   return program;
 }

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { ClusterConfig } from '../config/types.js';
 import type { Engine } from '../engine/types.js';
+import { buildNodeImage } from '../nodeimage/build.js';
 import { defaultNodeImage } from '../nodeimage/defaults.js';
 import type { ProgressListener, RendererKind, StepContext } from '../ui/progress.js';
 import { isKurError, KurError } from '../util/errors.js';
@@ -31,7 +32,7 @@ export async function createClusterWithEngine(options: CreateUseCaseOptions): Pr
     config: options.config,
     logger: options.logger,
     image,
-    ensureImage: (reference, step) => ensureImage(options.engine, reference, step),
+    ensureImage: (reference, step) => ensureImage(options, reference, step),
     waitMs: options.waitMs,
     retain: options.retain,
     kubeconfigPath: options.kubeconfigPath,
@@ -47,15 +48,39 @@ export async function createClusterWithEngine(options: CreateUseCaseOptions): Pr
   });
 }
 
-async function ensureImage(engine: Engine, reference: string, _step: StepContext): Promise<void> {
+/** The default node image is built when the engine lacks it; any other image must exist. */
+async function ensureImage(
+  options: CreateUseCaseOptions,
+  reference: string,
+  step: StepContext,
+): Promise<void> {
   try {
-    await engine.images.inspect(reference);
+    await options.engine.images.inspect(reference);
+    return;
   } catch (error) {
     if (!isKurError(error, 'notFound')) throw error;
+  }
+  if (reference !== defaultNodeImage()) {
     throw new KurError('preflight', `node image ${reference} is not on the engine`, {
-      hint: 'Build it with `kur build node-image`.',
+      hint: 'Build it with `kur build node-image --image <name>`, or load it into the engine.',
     });
   }
+  options.logger.info(
+    `Node image ${reference} is not on the engine: building it (cached after the first time).`,
+  );
+  await buildNodeImage({
+    logger: options.logger,
+    engine: options.engine,
+    image: reference,
+    // The create's own progress shows the build's phases as its status line.
+    renderer: 'silent',
+    onEvent: (event) => {
+      if (event.type === 'start') step.status(`building ${reference}: ${event.path.join(' > ')}`);
+      if (event.type === 'status') step.status(`building ${reference}: ${event.text}`);
+    },
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    env: options.env,
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -86,6 +86,8 @@ export interface NodeFacts {
   userns: boolean;
   cgroupVersion: 1 | 2;
   cgroupWritable: boolean;
+  /** The node holds CAP_SYS_RESOURCE (it cannot lower oom_score_adj without it). */
+  capSysResource: boolean;
   snapshotter: string;
   iptables: string;
   raw: Record<string, string>;
@@ -103,6 +105,7 @@ export function parseNodeEnv(text: string): NodeFacts {
     userns: raw.KUR_USERNS === 'true',
     cgroupVersion: raw.KUR_CGROUP_VERSION === '2' ? 2 : 1,
     cgroupWritable: raw.KUR_CGROUP_WRITABLE === 'true',
+    capSysResource: raw.KUR_CAP_SYS_RESOURCE !== 'false',
     snapshotter: raw.KUR_SNAPSHOTTER ?? 'overlayfs',
     iptables: raw.KUR_IPTABLES ?? 'nft',
     raw,

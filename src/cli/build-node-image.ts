@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { buildNodeImage, type BuiltNodeImage } from '../nodeimage/build.js';
+import { chooseRenderer } from '../ui/progress.js';
+import { formatDuration } from '../util/duration.js';
+import { KurError } from '../util/errors.js';
+import { contextFrom } from './context.js';
+import { withEngine } from './engine.js';
+import { printResult } from './output.js';
+import { abortOnSignals } from './signals.js';
+
+interface BuildFlags {
+  kubernetesVersion?: string;
+  source: string;
+  image?: string;
+  archive?: string;
+  load: boolean;
+}
+
+export function registerBuild(build: Command): void {
+  build
+    .command('node-image')
+    .description(
+      'build a Kubernetes node image from pinned sources (no registry) and load it into the engine',
+    )
+    .option('--kubernetes-version <version>', 'Kubernetes version (default: the version this kur pins)')
+    .option('--source <source>', 'where binaries come from: go (build from the Go module proxy)', 'go')
+    .option('--image <name>', 'image name (default kur.local/node:<kubernetes version>)')
+    .option('--archive <file>', 'also write the image archive (docker-archive tar) to this file')
+    .option('--no-load', 'do not load the image into the engine (with --archive)')
+    .action(async (flags: BuildFlags, command: Command) => {
+      const ctx = contextFrom(command);
+      if (flags.source !== 'go') {
+        throw new KurError('usage', `--source ${flags.source} is not available in this build of kur`, {
+          hint: 'Use --source go.',
+        });
+      }
+      if (!flags.load && flags.archive === undefined) {
+        throw new KurError('usage', '--no-load needs --archive: the image would go nowhere');
+      }
+      const run = (engine: Parameters<typeof buildNodeImage>[0]['engine']) =>
+        abortOnSignals(ctx.logger, (signal) =>
+          buildNodeImage({
+            logger: ctx.logger,
+            engine,
+            ...(flags.image !== undefined ? { image: flags.image } : {}),
+            ...(flags.kubernetesVersion !== undefined ? { kubernetesVersion: flags.kubernetesVersion } : {}),
+            ...(flags.archive !== undefined ? { archivePath: flags.archive } : {}),
+            renderer: chooseRenderer({ quiet: ctx.logger.level === 'quiet', plain: ctx.plainProgress }),
+            signal,
+            env: ctx.env,
+          }),
+        );
+      const built = flags.load ? await withEngine(ctx, run) : await run(undefined);
+      printResult(ctx, built, () => renderBuilt(built));
+    });
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function renderBuilt(built: BuiltNodeImage): string {
+  const total = built.timings.filter((t) => t.path.length === 1).reduce((sum, t) => sum + t.durationMs, 0);
+  const lines = [
+    `${built.loaded ? 'Built and loaded' : 'Built'} ${built.image} (${built.imageId.slice(0, 19)}, ${megabytes(built.sizeBytes)}) in ${formatDuration(total)}`,
+    'Layers:',
+    ...built.layers.map(
+      (l) => `  ${l.name.padEnd(18)} ${megabytes(l.sizeBytes).padStart(10)}  ${l.diffId.slice(0, 19)}`,
+    ),
+    'Components:',
+    ...built.manifest.components.map((c) => `  ${c.name.padEnd(18)} ${c.version.padEnd(10)} ${c.source}`),
+    `Base: Debian ${built.manifest.base.suite}, ${built.manifest.base.packages} packages (sha256 ${built.manifest.base.sha256.slice(0, 12)})`,
+    'Preloaded images:',
+    ...built.manifest.preloadedImages.map((i) => `  ${i.name}`),
+  ];
+  return lines.join('\n');
+}
