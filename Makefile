@@ -1,8 +1,9 @@
 # kur's verbs. Each target does real work; `make help` lists them.
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
+KUR := node bin/kur.js
 
-.PHONY: help build lint typecheck test integration check clean
+.PHONY: help deps engines build lint typecheck test integration e2e check node-image cluster bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -10,6 +11,11 @@ help: ## list the targets
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+deps: $(NPM_STAMP) ## npm dependencies (Go and Debian packages come from `make engines`)
+
+engines: ## as root: install Debian packages, start rootful Docker, rootless Docker and rootless Podman
+	bash e2e/host/setup-engines.sh
 
 build: $(NPM_STAMP) ## compile TypeScript to dist/
 	npm run build
@@ -27,8 +33,23 @@ test: build ## unit tests (pure logic, no engine)
 integration: build ## engine integration tests on every engine in /var/lib/kur-test/engines.env
 	KUR_TEST_REQUIRE_ENGINES=1 npm run test:integration
 
-# The README's test command. CI (.ci/run) sets up the engines first, then runs this.
-check: lint test integration ## everything CI runs: lint, unit, integration
+e2e: build ## cluster end-to-end tests (real clusters; builds the node image when missing)
+	KUR_TEST_REQUIRE_ENGINES=1 npm run test:e2e
+
+# The README's test command. CI (.ci/run) runs exactly this, as root, on a fresh clone.
+check: engines lint test integration e2e ## everything: engines, lint, unit, integration, e2e
+
+node-image: build ## build the default node image and load it into the engine kur finds
+	$(KUR) build node-image
+
+# As root on a fresh Debian host it first installs and starts the engines; as a user it uses
+# whatever engine kur finds (see README: pointing kur at an engine).
+cluster: build ## create a cluster (builds the node image first when the engine lacks it)
+	@if [ "$$(id -u)" = 0 ]; then bash e2e/host/setup-engines.sh; fi
+	$(KUR) create cluster
+
+bench: build ## benchmarks: node image build and cluster create/delete, as JSON
+	npm run bench
 
 clean: ## remove build output (caches under ~/.cache/kur stay)
 	rm -rf dist

@@ -28,6 +28,7 @@ readonly PACKAGES=(
   fuse-overlayfs                          # overlay in a user namespace where native overlay fails
   curl                                    # socket probes
   mmdebstrap arch-test busybox-static     # node image rootfs from Debian packages; test images
+  gcc libc6-dev libseccomp-dev            # runc links libseccomp statically (cgo) in the Go build path
 )
 
 log() { printf '[setup-engines] %s\n' "$*" >&2; }
