@@ -1,3 +1,4 @@
+import { KurError } from '../util/errors.js';
 import type { CgroupDriver } from './kubelet.js';
 import type { JsonObject } from './json.js';
 import { applyContainerdPatches, containerdConfigVersion, toToml } from './toml-patch.js';
@@ -12,6 +13,11 @@ export const criRuntimePlugin = 'io.containerd.cri.v1.runtime';
 export const fuseOverlayfsSocket = '/run/containerd-fuse-overlayfs.sock';
 /** Drop-ins the node entrypoint writes (its snapshotter choice); kept so they still apply. */
 export const containerdDropIns = '/etc/containerd/conf.d/*.toml';
+/**
+ * Where the node image must install kur-runc (images/go/kur-runc): the runc wrapper of the
+ * degraded no-cgroups mode, which runs the real runc from /usr/local/sbin/runc.
+ */
+export const kurRuncPath = '/usr/local/bin/kur-runc';
 
 export interface ContainerdConfigInput {
   /** runc's SystemdCgroup follows the kubelet's driver; a mismatch breaks every pod. */
@@ -20,6 +26,18 @@ export interface ContainerdConfigInput {
   /** The pause image, preloaded; pinned so image GC never removes it. */
   sandboxImage: string;
   rootless: boolean;
+  /**
+   * The node cannot lower a process's oom_score_adj: it lacks CAP_SYS_RESOURCE (a host whose
+   * bounding set lacks it, or a user namespace). Without this the CRI asks runc for -998 on every
+   * pod sandbox and runc fails with `failed to update /proc/self/oom_score_adj: Permission denied`.
+   */
+  restrictOomScoreAdj: boolean;
+  /**
+   * Degraded mode: the node cannot create cgroups (rootless on a cgroup v1 host). runc goes
+   * through kur-runc, which drops each container's cgroup path and limits. Needs the cgroupfs
+   * driver: with the systemd driver runc would still ask systemd for a scope per container.
+   */
+  noCgroups?: boolean;
   /** The user's `containerdConfigPatches` (TOML), merged in order. */
   patches: readonly string[];
   /** The user's `containerdConfigPatchesJSON6902`, applied after the TOML patches. */
@@ -28,23 +46,27 @@ export interface ContainerdConfigInput {
 
 /** The generated containerd config as a table, before the user's patches. */
 export function containerdConfigTable(input: ContainerdConfigInput): JsonObject {
+  if (input.noCgroups && input.cgroupDriver === 'systemd') {
+    throw new KurError('internal', 'containerd config: the no-cgroups mode needs the cgroupfs driver');
+  }
+  const runcOptions: JsonObject = { SystemdCgroup: input.cgroupDriver === 'systemd' };
+  // runc would fail on the cgroup path the CRI always sets (containerd 2.x has no option to
+  // leave it out): kur-runc removes it and the limits from each container's spec.
+  if (input.noCgroups) runcOptions.BinaryName = kurRuncPath;
   const runtime: JsonObject = {
     containerd: {
       default_runtime_name: 'runc',
-      runtimes: {
-        runc: {
-          runtime_type: 'io.containerd.runc.v2',
-          options: { SystemdCgroup: input.cgroupDriver === 'systemd' },
-        },
-      },
+      runtimes: { runc: { runtime_type: 'io.containerd.runc.v2', options: runcOptions } },
     },
     cni: { bin_dirs: ['/opt/cni/bin'], conf_dir: '/etc/cni/net.d' },
   };
-  if (input.rootless) {
-    // In a user namespace: no AppArmor profiles can be loaded, oom_score_adj cannot go below
-    // the container's own, and hugetlb limits cannot be set.
+  // Without CAP_SYS_RESOURCE oom_score_adj cannot go below containerd's own: cap it there.
+  if (input.rootless || input.restrictOomScoreAdj) runtime.restrict_oom_score_adj = true;
+  if (input.rootless || input.noCgroups) {
+    // In a user namespace no AppArmor profile can be loaded, and without writable cgroups no
+    // hugetlb limit can be set (containerd 2.4 already defaults to the latter; stated so a
+    // user's patch or a new default cannot bring it back unnoticed).
     runtime.disable_apparmor = true;
-    runtime.restrict_oom_score_adj = true;
     runtime.disable_hugetlb_controller = true;
   }
   const config: JsonObject = {

@@ -14,15 +14,18 @@ export interface FlannelInput {
   flanneldPath?: string;
 }
 
+/** flannel's `install-conf <src> <dest>` tool in kur's flannel image (images/components.json). */
+const installConfPath = '/opt/bin/install-conf';
 const labels = { app: 'flannel', 'k8s-app': 'flannel', tier: 'node' };
 const healthzPort = 8081;
 
 /**
- * Flannel with the VXLAN backend, from the pod subnet. kur's flannel image holds flanneld and
- * busybox only, no iptables, so flanneld neither masquerades nor writes FORWARD rules; with
- * FLANNEL_IPMASQ=false in subnet.env the flannel CNI plugin turns on the bridge plugin's ipMasq,
- * which masquerades pod egress from the node (the node image has iptables). The flannel, bridge,
- * host-local, portmap and loopback CNI plugins come from the node image's /opt/cni/bin.
+ * Flannel with the VXLAN backend, from the pod subnet. kur's flannel image holds flanneld,
+ * flannel's install-conf tool and Debian's iptables, nftables and iproute2, but no shell and no
+ * coreutils. flanneld neither masquerades nor writes FORWARD rules: with FLANNEL_IPMASQ=false in
+ * subnet.env the flannel CNI plugin turns on the bridge plugin's ipMasq, which masquerades pod
+ * egress from the node. The flannel, bridge, host-local, portmap and loopback CNI plugins come
+ * from the node image's /opt/cni/bin.
  *
  * VXLAN checksum offload: between containers on one bridge, flannel.1's offloaded UDP checksums
  * arrive wrong and the packets are dropped. The flannel image has no ethtool, so the node (kur's
@@ -40,7 +43,7 @@ export function flannelManifest(input: FlannelInput): string {
   };
   const netConf = {
     Network: input.podSubnet,
-    // The nftables mode's cleanup of iptables rules needs an iptables binary the image lacks.
+    // flanneld adds no rules (see above); false is flannel's own default.
     EnableNFTables: false,
     Backend: { Type: 'vxlan', Port: flannelVxlanPort },
   };
@@ -103,9 +106,10 @@ export function flannelManifest(input: FlannelInput): string {
                 name: 'install-cni',
                 image: input.image,
                 imagePullPolicy: 'Never',
+                // The image has no cp: flannel's own installer copies atomically (temp file, rename),
+                // so the container runtime never reads a half-written conflist.
                 command: [
-                  'cp',
-                  '-f',
+                  installConfPath,
                   '/etc/kube-flannel/cni-conf.json',
                   '/etc/cni/net.d/10-flannel.conflist',
                 ],

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import type { ContainerdConfigInput } from './containerd.js';
-import { containerdConfig } from './containerd.js';
+import { containerdConfig, kurRuncPath } from './containerd.js';
 import { flannelManifest } from './flannel.js';
 import type { KubeadmInitInput, KubeadmJoinInput } from './kubeadm.js';
 import {
@@ -123,6 +123,7 @@ describe('containerd config', () => {
     snapshotter: 'overlayfs',
     sandboxImage: 'registry.k8s.io/pause:3.10.2',
     rootless: false,
+    restrictOomScoreAdj: false,
     patches: [],
     patchesJSON6902: [],
   };
@@ -136,7 +137,12 @@ describe('containerd config', () => {
     expect(at(images(t), 'pinned_images', 'sandbox')).to.equal('registry.k8s.io/pause:3.10.2');
     expect(at(runtime(t), 'containerd', 'runtimes', 'runc', 'options', 'SystemdCgroup')).to.equal(true);
     expect(at(runtime(t), 'cni')).to.deep.equal({ bin_dirs: ['/opt/cni/bin'], conf_dir: '/etc/cni/net.d' });
-    expect(runtime(t)).to.not.have.any.keys('disable_apparmor', 'restrict_oom_score_adj');
+    expect(runtime(t)).to.not.have.any.keys(
+      'disable_apparmor',
+      'restrict_oom_score_adj',
+      'disable_hugetlb_controller',
+    );
+    expect(at(runtime(t), 'containerd', 'runtimes', 'runc', 'options')).to.not.have.property('BinaryName');
     expect(t).to.not.have.property('proxy_plugins');
     expect(t.imports).to.deep.equal(['/etc/containerd/conf.d/*.toml']);
   });
@@ -156,6 +162,35 @@ describe('containerd config', () => {
       type: 'snapshot',
       address: '/run/containerd-fuse-overlayfs.sock',
     });
+  });
+
+  it('rootful without CAP_SYS_RESOURCE: only restrict_oom_score_adj (runc cannot lower the sandbox to -998)', () => {
+    const t = parseToml(containerdConfig({ ...base, restrictOomScoreAdj: true }));
+    expect(at(runtime(t), 'restrict_oom_score_adj')).to.equal(true);
+    expect(runtime(t)).to.not.have.any.keys('disable_apparmor', 'disable_hugetlb_controller');
+    expect(at(runtime(t), 'containerd', 'runtimes', 'runc', 'options')).to.deep.equal({
+      SystemdCgroup: true,
+    });
+  });
+
+  it('degraded no-cgroups mode: runc through kur-runc, cgroupfs, every userns switch', () => {
+    const t = parseToml(
+      containerdConfig({ ...base, rootless: true, cgroupDriver: 'cgroupfs', noCgroups: true }),
+    );
+    expect(at(runtime(t), 'containerd', 'runtimes', 'runc')).to.deep.equal({
+      runtime_type: 'io.containerd.runc.v2',
+      options: { SystemdCgroup: false, BinaryName: '/usr/local/bin/kur-runc' },
+    });
+    expect(runtime(t)).to.deep.include({
+      disable_apparmor: true,
+      restrict_oom_score_adj: true,
+      disable_hugetlb_controller: true,
+    });
+    expect(kurRuncPath).to.equal('/usr/local/bin/kur-runc');
+  });
+
+  it('refuses the no-cgroups mode with the systemd driver (runc would still ask systemd for a scope)', () => {
+    expect(() => containerdConfig({ ...base, rootless: true, noCgroups: true })).to.throw(/cgroupfs driver/);
   });
 
   it("merges the user's TOML and JSON patches into the generated tables", () => {
@@ -380,9 +415,9 @@ describe('Flannel manifest', () => {
     expect(container.imagePullPolicy).to.equal('Never');
     expect(at(container, 'securityContext', 'capabilities', 'add')).to.deep.equal(['NET_ADMIN', 'NET_RAW']);
     const init = at(spec, 'initContainers', 0) as Record<string, unknown>;
+    // kur's flannel image has no shell or cp: flannel's own installer copies the conflist.
     expect(init.command).to.deep.equal([
-      'cp',
-      '-f',
+      '/opt/bin/install-conf',
       '/etc/kube-flannel/cni-conf.json',
       '/etc/cni/net.d/10-flannel.conflist',
     ]);

@@ -20,7 +20,7 @@ export { kubeletConfiguration } from './kubelet.js';
 export type { CgroupDriver, KubeletConfigInput } from './kubelet.js';
 export { kubeProxyConfiguration } from './kube-proxy.js';
 export type { KubeProxyConfigInput } from './kube-proxy.js';
-export { containerdConfig, containerdConfigTable } from './containerd.js';
+export { containerdConfig, containerdConfigTable, kurRuncPath } from './containerd.js';
 export type { ContainerdConfigInput, Snapshotter } from './containerd.js';
 export { flannelManifest, flannelVxlanPort } from './flannel.js';
 export type { FlannelInput } from './flannel.js';

@@ -103,7 +103,7 @@ describe('planCluster', () => {
     ]);
   });
 
-  it('carries rootless and cgroup facts into the node configs', () => {
+  it('carries rootless and cgroup facts into the node configs: the degraded no-cgroups mode', () => {
     const rootless: ClusterFacts = {
       ...facts,
       rootless: true,
@@ -111,27 +111,58 @@ describe('planCluster', () => {
       cgroupDriver: 'cgroupfs',
       snapshotter: 'native',
       noCgroups: true,
+      restrictOomScoreAdj: true,
     };
     const p = plan({}, rootless);
     const toml = parseToml(p.nodes[0]!.files[0]!.content) as Record<
       string,
       Record<string, Record<string, unknown>>
     >;
-    expect(toml.plugins!['io.containerd.cri.v1.runtime']!.restrict_oom_score_adj).to.equal(true);
+    const runtime = toml.plugins!['io.containerd.cri.v1.runtime']!;
+    expect(runtime).to.deep.include({
+      restrict_oom_score_adj: true,
+      disable_apparmor: true,
+      disable_hugetlb_controller: true,
+    });
+    expect(runtime.containerd).to.deep.nested.include({
+      'runtimes.runc.options': { SystemdCgroup: false, BinaryName: '/usr/local/bin/kur-runc' },
+    });
     expect(toml.plugins!['io.containerd.cri.v1.images']!.snapshotter).to.equal('native');
     const docs = kubeadmDocs(
       kubeadmConfigFile(p, 'kur-control-plane', { nodeIP: '10.89.0.2', token }).content,
     );
+    // Exactly what the prototype needed for CRI pods and static pods on rootless Docker and Podman.
     const kubelet = docs.find((d) => d.kind === 'KubeletConfiguration')!;
     expect(kubelet).to.deep.include({
       failCgroupV1: false,
       cgroupDriver: 'cgroupfs',
       cgroupsPerQOS: false,
       enforceNodeAllocatable: [],
+      localStorageCapacityIsolation: false,
     });
+    expect(kubelet).to.not.have.property('cgroupRoot');
     expect(kubelet.featureGates).to.deep.equal({ KubeletInUserNamespace: true });
     const proxy = docs.find((d) => d.kind === 'KubeProxyConfiguration')!;
-    expect(proxy.conntrack).to.deep.include({ tcpEstablishedTimeout: '0s' });
+    expect(proxy.conntrack).to.deep.equal({
+      maxPerCore: 0,
+      tcpEstablishedTimeout: '0s',
+      tcpCloseWaitTimeout: '0s',
+    });
+  });
+
+  it('a rootful node without CAP_SYS_RESOURCE restricts oom_score_adj and nothing else', () => {
+    const p = plan({}, { ...facts, cgroupVersion: 1, restrictOomScoreAdj: true });
+    const runtime = (parseToml(p.nodes[0]!.files[0]!.content) as Record<string, Record<string, object>>)
+      .plugins!['io.containerd.cri.v1.runtime']!;
+    expect(runtime).to.include({ restrict_oom_score_adj: true });
+    expect(runtime).to.not.have.any.keys('disable_apparmor', 'disable_hugetlb_controller');
+    expect(runtime).to.deep.nested.include({ 'containerd.runtimes.runc.options': { SystemdCgroup: true } });
+    // Without the fact, nothing is restricted.
+    expect(plan({}).nodes[0]!.files[0]!.content).to.not.include('restrict_oom_score_adj');
+  });
+
+  it('refuses the no-cgroups mode with the systemd driver before writing anything', () => {
+    expect(() => plan({}, { ...facts, rootless: true, noCgroups: true })).to.throw(/cgroupfs driver/);
   });
 
   it('refuses node images older than kubeadm v1beta4 (Kubernetes 1.31)', () => {

@@ -38,8 +38,16 @@ export interface ClusterFacts {
     /** Image of the HA load balancer container; default the node image. */
     loadBalancer?: string;
   };
-  /** Degraded rootless mode: the node cannot write cgroups, pods run without resource limits. */
+  /**
+   * Degraded rootless mode: the node cannot write cgroups (KUR_CGROUP_WRITABLE=false), pods run
+   * without resource limits. Needs `cgroupDriver: 'cgroupfs'` and kur-runc in the node image.
+   */
   noCgroups?: boolean;
+  /**
+   * The node lacks CAP_SYS_RESOURCE (KUR_CAP_SYS_RESOURCE=false): containerd must not ask for
+   * an oom_score_adj below its own. Implied when rootless.
+   */
+  restrictOomScoreAdj?: boolean;
 }
 
 /** A file to write into a node through the archive API. */
@@ -126,6 +134,8 @@ export function planCluster(config: ClusterConfig, facts: ClusterFacts): Cluster
     snapshotter: facts.snapshotter,
     sandboxImage: facts.images.pause,
     rootless: facts.rootless,
+    restrictOomScoreAdj: facts.restrictOomScoreAdj ?? false,
+    noCgroups: facts.noCgroups ?? false,
     patches: config.containerdConfigPatches,
     patchesJSON6902: config.containerdConfigPatchesJSON6902,
   });

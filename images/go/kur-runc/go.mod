@@ -1,0 +1,3 @@
+module kur.dev/images/go/kur-runc
+
+go 1.26.0
