@@ -1,3 +1,54 @@
-// The library entry point: `import { ... } from 'kur'`.
-export { KurError, exitCodes, type ErrorKind } from './util/errors.js';
+// The library entry point: `import { ... } from 'kur'`. Each call opens the engine and closes it.
+import './api/dispose-symbol.js';
+
+export { createCluster } from './api/create-cluster.js';
+export { defaultWait, type CreateClusterOptions } from './api/create-options.js';
+export { Cluster } from './api/cluster-handle.js';
+export {
+  buildNodeImage,
+  defaultKubeconfigPath,
+  deleteCluster,
+  exportLogs,
+  getKubeconfig,
+  getNodes,
+  info,
+  listClusters,
+  loadImage,
+  type BuildNodeImageOptions,
+  type ClusterOptions,
+  type ClusterRef,
+  type DeleteClusterOptions,
+  type ExportLogsOptions,
+  type GetKubeconfigOptions,
+  type LoadImageOptions,
+} from './api/operations.js';
+export type { EngineOptions, ProgressEmitter, ProgressOptions } from './api/common.js';
+
+export type { CreatedNode } from './cluster/create.js';
+export type { DeletedCluster } from './cluster/delete.js';
+export type { ClusterNode, ClusterSummary } from './cluster/clusters.js';
+export type { LoadResult } from './cluster/load.js';
+export type { ExportedLogs } from './cluster/logs.js';
+export type { InfoReport } from './cluster/info.js';
+export type { BuiltNodeImage, NodeImageManifest, ComponentRecord } from './nodeimage/build.js';
+export { defaultNodeImage, nodeImageName } from './nodeimage/defaults.js';
+
+export type {
+  ClusterConfig,
+  ClusterConfigInput,
+  Json6902PatchInput,
+  KubeProxyMode,
+  MountInput,
+  MountPropagation,
+  NetworkingConfigInput,
+  NodeConfigInput,
+  NodeRole,
+  PortMappingInput,
+  PortProtocol,
+} from './config/types.js';
+export { kurApiVersion, kindApiVersion } from './config/types.js';
+
+export type { ProgressEvent, ProgressListener, StepTiming } from './ui/progress.js';
+export { createLogger, silentLogger, type Logger, type LogLevel, type LogSink } from './util/logger.js';
+export { KurError, exitCodes, isKurError, type ErrorKind } from './util/errors.js';
 export { kurVersion } from './version.js';
