@@ -9,7 +9,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const actionRoot = fileURLToPath(new URL('..', import.meta.url));
-const entry = (root) => join(root, 'dist', 'action', 'main.js');
+const entry = (root, step = 'main') => join(root, 'dist', 'action', `${step}.js`);
 
 function run(command, args, cwd) {
   // stdout is the job log; the child's output goes there too, stdin is closed.
@@ -95,7 +95,7 @@ function kurRoot(step, env) {
 /** Loads the action module of the chosen kur; a setup failure is reported like any action error. */
 export async function loadAction(step, env = process.env) {
   try {
-    return await import(pathToFileURL(entry(kurRoot(step, env))).href);
+    return await import(pathToFileURL(entry(kurRoot(step, env), step)).href);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stdout.write(`::error title=kur action setup failed::${message.replace(/\n/g, '%0A')}\n`);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseFileCommands } from '../../e2e/action/runner-files.js';
 import { KurError } from '../util/errors.js';
 import { nodeImageFor, readInputs, runMain, type ActionInputs } from './main.js';
 import { runPost } from './post.js';
@@ -13,27 +14,6 @@ import {
   getState,
   WorkflowCommands,
 } from './workflow-commands.js';
-
-/** Parses a GITHUB_OUTPUT/ENV/STATE file the way the runner does (both forms). */
-export function parseFileCommands(text: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    const heredoc = /^([^=]+?)<<(.+)$/.exec(line);
-    if (heredoc !== null) {
-      const end = lines.indexOf(heredoc[2]!, i + 1);
-      if (end < 0) throw new Error(`unterminated ${heredoc[1]}`);
-      values[heredoc[1]!] = lines.slice(i + 1, end).join('\n');
-      i = end;
-    } else {
-      const eq = line.indexOf('=');
-      values[line.slice(0, eq)] = line.slice(eq + 1);
-    }
-  }
-  return values;
-}
 
 class Capture {
   text = '';
