@@ -78,7 +78,8 @@ async function cachedLayer(cacheDir: string, name: string, entries: LayerEntry[]
 
 /** Debian packages with their dependency closure, lifted out of the base rootfs into one layer. */
 async function debianLayer(inputs: PreloadInputs, packages: string[]): Promise<string> {
-  const key = cacheKey(inputs.baseRootfs.sha256, ...packages);
+  // Bump the recipe tag when the selection logic changes: the key must change with it.
+  const key = cacheKey('debian-layer-2', inputs.baseRootfs.sha256, ...packages);
   const path = join(inputs.cacheDir, 'layers', `debian-${key}.tar`);
   await cachedEntry(path, async (temp) => {
     const db = await readTarFiles(
@@ -94,9 +95,10 @@ async function debianLayer(inputs: PreloadInputs, packages: string[]): Promise<s
       if (match !== null) lists.set(match[1]!, content.toString('utf8'));
     }
     const paths = packagePaths(lists, names);
-    // update-alternatives links (iptables -> iptables-nft) are made by maintainer scripts, not listed.
-    const alternative = /^(etc\/alternatives\/|usr\/sbin\/)(ip6?tables|arptables|ebtables)/;
-    await filterTar(inputs.baseRootfs.path, temp, (p) => paths.has(p) || alternative.test(p));
+    // update-alternatives links (iptables -> iptables-nft) are made by maintainer scripts, not
+    // listed; the merged-/usr links (/lib64 -> usr/lib64) hold the dynamic loader's path.
+    const extra = /^(etc\/alternatives\/|usr\/sbin\/)(ip6?tables|arptables|ebtables)|^(bin|sbin|lib|lib64)$/;
+    await filterTar(inputs.baseRootfs.path, temp, (p) => paths.has(p) || extra.test(p));
   });
   return path;
 }

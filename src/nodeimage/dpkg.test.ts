@@ -66,4 +66,15 @@ describe('dpkg database', () => {
     expect([...packagePaths(lists, ['netbase'])]).to.deep.equal(['etc', 'etc/protocols']);
     expect(() => packagePaths(lists, ['libc6'])).to.throw(/no file list for package libc6/);
   });
+
+  it('maps pre-merged-/usr paths to where the files are', () => {
+    const lists = new Map([
+      ['iptables', '/sbin/xtables-nft-multi\n/lib64/ld-linux-x86-64.so.2\n/usr/sbin/iptables-apply\n'],
+    ]);
+    expect([...packagePaths(lists, ['iptables'])]).to.deep.equal([
+      'usr/sbin/xtables-nft-multi',
+      'usr/lib64/ld-linux-x86-64.so.2',
+      'usr/sbin/iptables-apply',
+    ]);
+  });
 });

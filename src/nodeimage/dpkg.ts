@@ -58,7 +58,15 @@ export function packageClosure(packages: Map<string, DpkgPackage>, roots: readon
   return [...seen].sort();
 }
 
-/** Paths (no leading slash) listed in dpkg's .list files for the given packages. */
+/**
+ * On a merged-/usr system /bin, /sbin and /lib* are symlinks into /usr, but dpkg still lists
+ * the paths packages were built with (/sbin/xtables-nft-multi): map them to where the files are.
+ */
+export function mergedUsrPath(path: string): string {
+  return /^(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/.test(path) ? `usr/${path}` : path;
+}
+
+/** Paths (no leading slash, merged-/usr locations) listed in dpkg's .list files for the given packages. */
 export function packagePaths(lists: Map<string, string>, names: readonly string[]): Set<string> {
   const paths = new Set<string>();
   for (const name of names) {
@@ -66,7 +74,7 @@ export function packagePaths(lists: Map<string, string>, names: readonly string[
     if (list === undefined) throw new Error(`no file list for package ${name}`);
     for (const line of list.split('\n')) {
       const path = line.trim().replace(/^\/+/, '');
-      if (path !== '' && path !== '.') paths.add(path);
+      if (path !== '' && path !== '.') paths.add(mergedUsrPath(path));
     }
   }
   return paths;

@@ -100,8 +100,12 @@ function toListrTasks(
         signal.throwIfAborted();
         const started = performance.now();
         emit({ type: 'start', path });
+        let lastStatus = '';
         const context: StepContext = {
           status: (text) => {
+            // Plain renderers print every update as a line: repeat only what changed.
+            if (text === lastStatus) return;
+            lastStatus = text;
             task.output = text;
             emit({ type: 'status', path, text });
           },
