@@ -44,7 +44,7 @@ import {
 } from './node-ops.js';
 import { apiServerEndpoint } from './clusters.js';
 import { removeClusterContainers } from './delete.js';
-import { nodeContainerSpec, type NodeHostFacts } from './node-spec.js';
+import { loadBalancerContainerSpec, nodeContainerSpec, type NodeHostFacts } from './node-spec.js';
 import { Rollback } from './rollback.js';
 
 export interface CreateClusterOptions {
@@ -168,20 +168,35 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       title: 'Start nodes',
       run: (step: StepContext) =>
         step.children(
-          plan().nodes.map((node) => ({
-            title: node.name,
-            run: async (child: StepContext) => {
-              const spec = nodeContainerSpec(plan(), node, state.info!, options.host);
-              const id = await engine.containers.create(spec);
-              await engine.containers.start(id);
-              child.status('booting systemd');
-              await waitForSystemd(engine, node, { timeoutMs: 120_000, signal: abort.signal, logger });
-              const info = await engine.containers.inspect(id);
-              const ip = Object.values(info.networks)[0]?.ipv4Address ?? '';
-              if (ip === '') throw new KurError('engine', `node ${node.name} has no IPv4 address`);
-              state.nodeIps.set(node.name, ip);
-            },
-          })),
+          [
+            ...(plan().loadBalancer === undefined
+              ? []
+              : [
+                  {
+                    title: plan().loadBalancer!.name,
+                    run: async () => {
+                      const id = await engine.containers.create(
+                        loadBalancerContainerSpec(plan(), plan().loadBalancer!),
+                      );
+                      await engine.containers.start(id);
+                    },
+                  },
+                ]),
+            ...plan().nodes.map((node) => ({
+              title: node.name,
+              run: async (child: StepContext) => {
+                const spec = nodeContainerSpec(plan(), node, state.info!, options.host);
+                const id = await engine.containers.create(spec);
+                await engine.containers.start(id);
+                child.status('booting systemd');
+                await waitForSystemd(engine, node, { timeoutMs: 120_000, signal: abort.signal, logger });
+                const info = await engine.containers.inspect(id);
+                const ip = Object.values(info.networks)[0]?.ipv4Address ?? '';
+                if (ip === '') throw new KurError('engine', `node ${node.name} has no IPv4 address`);
+                state.nodeIps.set(node.name, ip);
+              },
+            })),
+          ],
           { concurrent: true },
         ),
     },

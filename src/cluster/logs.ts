@@ -71,6 +71,7 @@ export async function exportLogs(options: ExportLogsOptions): Promise<ExportedLo
       } catch (error) {
         note(`${node.name} inspect/logs`, error);
       }
+      if (node.role === 'load-balancer') return;
       if (node.state !== 'running') {
         problems.push(`${node.name} is ${node.state}: only its container log and inspect were collected`);
         return;

@@ -3,7 +3,7 @@ import type { EngineInfo } from '../engine/detect.js';
 import { labels } from '../engine/labels.js';
 import { privilegeSpec } from '../engine/privilege.js';
 import type { ContainerSpec, MountPropagation, MountSpec, PortBinding } from '../engine/types.js';
-import type { ClusterPlan, NodePlan } from '../kube/plan.js';
+import type { ClusterPlan, LoadBalancerPlan, NodePlan } from '../kube/plan.js';
 
 /** The engine network every kur cluster's nodes join. */
 export const clusterNetworkName = 'kur';
@@ -89,5 +89,32 @@ export function nodeContainerSpec(
     init: false,
     // Podman defaults to 2048 processes per container: far too few for a node running pods.
     pidsLimit: -1,
+  };
+}
+
+/** Where the node image keeps kur's TCP load balancer (images/go/lb). */
+export const loadBalancerBinary = '/usr/local/bin/kur-lb';
+
+/**
+ * The HA load balancer: the node image running kur-lb in front of every control plane. It needs
+ * no privileges and no systemd; backends are container names, resolved at each connect.
+ */
+export function loadBalancerContainerSpec(plan: ClusterPlan, lb: LoadBalancerPlan): ContainerSpec {
+  return {
+    name: lb.name,
+    image: lb.image,
+    hostname: lb.name,
+    labels: clusterLabels(plan.name, 'load-balancer', lb.name),
+    entrypoint: [
+      loadBalancerBinary,
+      '--listen',
+      `:${lb.containerPort}`,
+      ...lb.backends.flatMap((backend) => ['--backend', `${backend}:${lb.containerPort}`]),
+    ],
+    cmd: [],
+    ports: lb.portMappings.map(portBinding),
+    network: { name: clusterNetworkName, aliases: [lb.name] },
+    restartPolicy: { name: 'on-failure', maximumRetryCount: 1 },
+    stopTimeoutSeconds: 2,
   };
 }
