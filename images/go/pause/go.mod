@@ -1,0 +1,3 @@
+module kur.dev/images/go/pause
+
+go 1.26.0
