@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 KUR := node bin/kur.js
 
-.PHONY: help deps engines build lint typecheck test integration e2e check node-image cluster bench clean
+.PHONY: help deps engines build lint typecheck test go-test integration e2e check node-image cluster bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -29,6 +29,11 @@ lint: $(NPM_STAMP) typecheck ## eslint (zero warnings) and prettier
 test: build ## unit tests (pure logic, no engine)
 	npm run test:unit
 
+# kur's own Go programs (the upstream components under images/go are built, not tested, here).
+GO_MODULES := $(sort $(dir $(wildcard images/go/*/*_test.go)))
+go-test: ## go vet + go test of kur's own Go programs under images/go
+	@for m in $(GO_MODULES); do echo "go test $$m"; (cd $$m && go vet ./... && go test ./...) || exit 1; done
+
 # KUR_TEST_REQUIRE_ENGINES=1: a missing engines.env fails the run instead of skipping it.
 integration: build ## engine integration tests on every engine in /var/lib/kur-test/engines.env
 	KUR_TEST_REQUIRE_ENGINES=1 npm run test:integration
@@ -37,7 +42,7 @@ e2e: build ## cluster end-to-end tests (real clusters; builds the node image whe
 	KUR_TEST_REQUIRE_ENGINES=1 npm run test:e2e
 
 # The README's test command. CI (.ci/run) runs exactly this, as root, on a fresh clone.
-check: engines lint test integration e2e ## everything: engines, lint, unit, integration, e2e
+check: engines lint test go-test integration e2e ## everything: engines, lint, unit, Go, integration, e2e
 
 node-image: build ## build the default node image and load it into the engine kur finds
 	$(KUR) build node-image
