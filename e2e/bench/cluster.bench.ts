@@ -150,7 +150,8 @@ async function sampleOnce(run: E2eRun, shape: (typeof shapes)[number], index: nu
   }
   log(`${name}: deleted in ${Math.round(deleteWallMs)} ms`);
   const phases: Record<string, number> = {};
-  for (const t of created.timings) phases[t.phase] = t.ms;
+  // Child phases carry node names; name them by role so runs (each its own cluster) line up.
+  for (const t of created.timings) phases[t.phase.replaceAll(name, '<cluster>')] = t.ms;
   return { totalMs: created.totalMs, createWallMs, deleteWallMs, phases, memoryMiB, usageMiB };
 }
 

@@ -145,8 +145,15 @@ describeClusterEngines('one-node cluster', (target) => {
     expect((await kubectl.ok(['logs', 'hello'])).trim()).to.equal('hello from hello');
     const status = await getPod(kubectl, 'hello');
     expect(status.spec.nodeName).to.equal(controlPlane);
-    // The container ran the very image the engine holds (same config digest), not something pulled.
-    expect(status.status.containerStatuses?.[0]?.imageID).to.contain(imageId.replace(/^sha256:/, ''));
+    expect(status.status.containerStatuses?.[0]?.image).to.equal(run.image);
+    // The node's CRI holds that name with the engine's image ID (config digest): the very image
+    // loaded, not something pulled.
+    const cri = await run.engine.containers.exec(controlPlane, {
+      cmd: ['crictl', 'images', '-o', 'json'],
+      check: true,
+    });
+    const images = (JSON.parse(cri.stdout) as { images: { id: string; repoTags: string[] }[] }).images;
+    expect(images.find((i) => i.repoTags.includes(run.image))?.id).to.equal(imageId);
   });
 
   it('does not pull an image that was not loaded (ErrImageNeverPull)', async () => {
