@@ -347,6 +347,28 @@ describe('kubeadm configs', () => {
     expect(() => kubeadmJoinDocuments({ ...join, bootstrapToken: 'nope' })).to.throw(/bootstrap token/);
   });
 
+  it('no-cgroups nodes get the empty enforce-node-allocatable flag on init and join (kubeadm drops the empty list)', () => {
+    const [i] = kubeadmInitDocuments({ ...init, node: { ...init.node, noCgroups: true } });
+    expect(at(i, 'nodeRegistration', 'kubeletExtraArgs')).to.deep.include({
+      name: 'enforce-node-allocatable',
+      value: '',
+    });
+    const [j] = yamlDocs(
+      renderKubeadmConfig(
+        kubeadmJoinDocuments({ ...join, node: { ...join.node, noCgroups: true } }),
+        [],
+        't',
+      ),
+    );
+    // Rendered as an explicit empty string, which kubeadm writes as `--enforce-node-allocatable=`.
+    expect(at(j, 'nodeRegistration', 'kubeletExtraArgs')).to.deep.equal([
+      { name: 'node-ip', value: '172.18.0.3' },
+      { name: 'enforce-node-allocatable', value: '' },
+    ]);
+    const [plain] = kubeadmJoinDocuments(join);
+    expect(JSON.stringify(plain)).to.not.include('enforce-node-allocatable');
+  });
+
   it('applies cluster-level, then node-level patches, to the rendered documents', () => {
     const text = renderKubeadmConfig(
       kubeadmInitDocuments(init),
@@ -426,6 +448,28 @@ describe('Flannel manifest', () => {
       .map((v) => v.hostPath?.path)
       .filter(Boolean);
     expect(paths).to.deep.equal(['/run/flannel', '/etc/cni/net.d']);
+    // Without an endpoint, flanneld uses the kubernetes Service as client-go defaults to.
+    expect(JSON.stringify(container.env)).to.not.include('KUBERNETES_SERVICE_HOST');
+  });
+
+  it('points flanneld at the API server directly when given the endpoint (no wait for kube-proxy)', () => {
+    const manifest = flannelManifest({
+      podSubnet: '10.244.0.0/16',
+      image: 'f:1',
+      apiServerEndpoint: 'dev-external-load-balancer:6443',
+    });
+    const ds = yamlDocs(manifest).find((d) => d.kind === 'DaemonSet');
+    const env = at(ds, 'spec', 'template', 'spec', 'containers', 0, 'env') as {
+      name: string;
+      value?: string;
+    }[];
+    expect(env.slice(0, 2)).to.deep.equal([
+      { name: 'KUBERNETES_SERVICE_HOST', value: 'dev-external-load-balancer' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: '6443' },
+    ]);
+    expect(() =>
+      flannelManifest({ podSubnet: '10.244.0.0/16', image: 'f:1', apiServerEndpoint: 'x' }),
+    ).to.throw(/not host:port/);
   });
 });
 

@@ -6,7 +6,7 @@ import { applyKubeadmPatches, kubeadmDocumentVersions } from './kubeadm-patches.
 import type { KubeProxyConfigInput } from './kube-proxy.js';
 import { kubeProxyConfiguration } from './kube-proxy.js';
 import type { KubeletConfigInput } from './kubelet.js';
-import { kubeletConfiguration } from './kubelet.js';
+import { kubeletConfiguration, noCgroupsKubeletFlags } from './kubelet.js';
 import { KurError } from '../util/errors.js';
 import { isBootstrapToken, isCertificateKey } from './tokens.js';
 
@@ -39,6 +39,8 @@ export interface KubeadmNode {
   role: NodeRole;
   /** Labels the kubelet registers the node with (validated by the config step). */
   labels: Readonly<Record<string, string>>;
+  /** Degraded no-cgroups mode: the kubelet needs flags kubeadm would otherwise lose (kubelet.ts). */
+  noCgroups?: boolean;
 }
 
 export interface KubeadmClusterInput {
@@ -194,7 +196,11 @@ function nodeRegistration(node: KubeadmNode, schedulableControlPlanes: boolean):
     criSocket,
     // Every image is preloaded in the node image: there is no registry to pull from.
     imagePullPolicy: 'Never',
-    kubeletExtraArgs: [arg('node-ip', node.ip), ...(labels === '' ? [] : [arg('node-labels', labels)])],
+    kubeletExtraArgs: [
+      arg('node-ip', node.ip),
+      ...(labels === '' ? [] : [arg('node-labels', labels)]),
+      ...(node.noCgroups ? noCgroupsKubeletFlags.map((f) => arg(f.name, f.value)) : []),
+    ],
     ignorePreflightErrors: Object.keys(ignoredPreflightChecks),
   };
   // An empty list means "no taints"; an absent one gives control planes kubeadm's NoSchedule taint.

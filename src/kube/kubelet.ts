@@ -56,12 +56,24 @@ export function kubeletConfiguration(input: KubeletConfigInput): JsonObject {
   if (input.rootless) config.localStorageCapacityIsolation = false;
   if (input.noCgroups) {
     config.cgroupsPerQOS = false;
-    // Must be an explicit empty list: an absent field defaults to ["pods"], which needs QoS cgroups.
+    // Must be an explicit empty list: an absent field defaults to ["pods"], which needs QoS
+    // cgroups. kubeadm drops the empty list when it rewrites this file (omitempty), so nodes
+    // also get the flag form: see noCgroupsKubeletFlags.
     config.enforceNodeAllocatable = [];
   }
   if (Object.keys(featureGates).length > 0) config.featureGates = sortedRecord(featureGates);
   return config;
 }
+
+/**
+ * kubelet flags of the no-cgroups mode, for every node's kubeadm nodeRegistration. kubeadm
+ * re-marshals the KubeletConfiguration and loses `enforceNodeAllocatable: []`; the kubelet then
+ * refuses to start ("cgroupsPerQOS must be set to true when \"pods\" contained in
+ * enforceNodeAllocatable"). An empty flag value is an empty list, and flags win over the file.
+ */
+export const noCgroupsKubeletFlags: readonly { name: string; value: string }[] = [
+  { name: 'enforce-node-allocatable', value: '' },
+];
 
 export function sortedRecord<T extends JsonObject[string]>(record: Readonly<Record<string, T>>): JsonObject {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));

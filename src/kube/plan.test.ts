@@ -91,6 +91,17 @@ describe('planCluster', () => {
     expect(p.schedulableControlPlanes).to.equal(false);
   });
 
+  it("gives Flannel the control-plane endpoint: the node's, or the load balancer's", () => {
+    const flannelEnv = (p: ReturnType<typeof plan>) =>
+      p.nodes[0]!.files.find((f) => f.path === nodePaths.flannelManifest)!.content;
+    expect(flannelEnv(plan({ name: 'dev' }))).to.match(
+      /name: KUBERNETES_SERVICE_HOST\n\s+value: dev-control-plane\n/,
+    );
+    expect(
+      flannelEnv(plan({ name: 'ha', nodes: [{ role: 'control-plane' }, { role: 'control-plane' }] })),
+    ).to.match(/name: KUBERNETES_SERVICE_HOST\n\s+value: ha-external-load-balancer\n/);
+  });
+
   it('writes no CNI manifest with disableDefaultCNI, and the containerd config on every node', () => {
     const p = plan({
       networking: { disableDefaultCNI: true },
@@ -131,7 +142,12 @@ describe('planCluster', () => {
     const docs = kubeadmDocs(
       kubeadmConfigFile(p, 'kur-control-plane', { nodeIP: '10.89.0.2', token }).content,
     );
-    // Exactly what the prototype needed for CRI pods and static pods on rootless Docker and Podman.
+    const init = docs.find((d) => d.kind === 'InitConfiguration')!;
+    expect((init.nodeRegistration as { kubeletExtraArgs: unknown[] }).kubeletExtraArgs).to.deep.include({
+      name: 'enforce-node-allocatable',
+      value: '',
+    });
+    // What the prototype needed for CRI pods and static pods on rootless Docker and Podman.
     const kubelet = docs.find((d) => d.kind === 'KubeletConfiguration')!;
     expect(kubelet).to.deep.include({
       failCgroupV1: false,

@@ -148,7 +148,11 @@ export function planCluster(config: ClusterConfig, facts: ClusterFacts): Cluster
       files.push({
         path: nodePaths.flannelManifest,
         mode: 0o644,
-        content: flannelManifest({ podSubnet: config.networking.podSubnet, image: facts.images.flannel }),
+        content: flannelManifest({
+          podSubnet: config.networking.podSubnet,
+          image: facts.images.flannel,
+          apiServerEndpoint: `${endpointHost}:${apiServerBindPort}`,
+        }),
       });
     }
     return {
@@ -215,6 +219,7 @@ export function kubeadmConfigFile(plan: ClusterPlan, nodeName: string, inputs: B
     role: node.role,
     labels: node.labels,
   };
+  if (facts.noCgroups) kubeadmNode.noCgroups = true;
   const patches: KubeadmPatchSet[] = [
     { merge: config.kubeadmConfigPatches, json6902: config.kubeadmConfigPatchesJSON6902 },
     { merge: nodeConfig.kubeadmConfigPatches, json6902: nodeConfig.kubeadmConfigPatchesJSON6902 },
