@@ -206,6 +206,13 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
         // The entrypoint found out what this host allows (snapshotter, writable cgroups): plan again with it.
         const first = plan().nodes[0]!;
         state.nodeFacts = parseNodeEnv(await readFile(engine, first, nodeEnvPath));
+        if (!state.nodeFacts.cgroupWritable) {
+          logger.warn(
+            'DEGRADED MODE: the nodes cannot write cgroups (a rootless engine without delegated cgroup controllers). ' +
+              'Pods run without CPU, memory or pid limits and without OOM isolation; resource stats show the whole node. ' +
+              'Fine for tests of behaviour, not of resource use. See "Rootless" in the README for the host fix.',
+          );
+        }
         state.plan = planCluster(
           config,
           clusterFacts(state.info!, state.image!, options.image, state.nodeFacts),
@@ -373,6 +380,8 @@ function clusterFacts(
     kubernetesVersion: image.kubernetesVersion,
     images: { node: nodeImage, pause: image.pauseImage, flannel: image.flannelImage },
     ...(noCgroups ? { noCgroups: true } : {}),
+    // Lowering oom_score_adj (the pause container asks for -998) needs CAP_SYS_RESOURCE.
+    ...(node !== undefined && !node.capSysResource ? { restrictOomScoreAdj: true } : {}),
   };
 }
 
@@ -380,7 +389,7 @@ function clusterFacts(
  * Whether a rootless engine that cannot delegate cgroups gets a degraded cluster or a refusal.
  * See the README's rootless section for the evidence behind the choice.
  */
-export const rootlessWithoutCgroups: PreflightRequest['rootlessWithoutCgroups'] = 'unsupported';
+export const rootlessWithoutCgroups: PreflightRequest['rootlessWithoutCgroups'] = 'supported-degraded';
 
 export function preflightRequest(config: ClusterConfig): PreflightRequest {
   const hostPorts = config.nodes.flatMap((n) => n.extraPortMappings);

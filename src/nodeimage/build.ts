@@ -2,7 +2,9 @@ import { promises as fs } from 'node:fs';
 import { arch as hostArch } from 'node:os';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
+import { loadBalancerBinary } from '../cluster/node-spec.js';
 import type { Engine } from '../engine/types.js';
+import { kurRuncPath } from '../kube/containerd.js';
 import {
   runSteps,
   type ProgressListener,
@@ -343,14 +345,16 @@ async function binariesLayer(manifest: ComponentsManifest, state: BuildState, wo
     if (file === undefined) throw new KurError('build', `node binary ${binary} (${path}) was not built`);
     add(path, binary, file);
   }
-  const lb = state.tools.get('kur-lb');
-  if (lb !== undefined)
-    entries.set('usr/local/bin/kur-lb', {
-      type: 'file',
-      path: 'usr/local/bin/kur-lb',
-      source: lb,
-      mode: 0o755,
-    });
+  // kur's own node-side programs: the HA load balancer and the runc wrapper of degraded mode.
+  for (const [tool, path] of [
+    ['kur-lb', loadBalancerBinary],
+    ['kur-runc', kurRuncPath],
+  ] as const) {
+    const file = state.tools.get(tool);
+    if (file === undefined) throw new KurError('build', `${tool} was not built`);
+    const clean = path.replace(/^\/+/, '');
+    entries.set(clean, { type: 'file', path: clean, source: file, mode: 0o755 });
+  }
   const list = sortEntries(withParents([...entries.values()]));
   const path = join(work, `node-binaries-${cacheKey(JSON.stringify(list))}.tar`);
   await cachedEntry(path, (temp) => writeLayerTar(temp, list));

@@ -162,6 +162,16 @@ export const toolComponents: Component[] = [
     release: null,
   },
   {
+    name: 'kur-runc',
+    version: 'dev',
+    source: 'kur (images/go/kur-runc)',
+    go: {
+      dir: 'images/go/kur-runc',
+      builds: [{ package: '.', output: 'kur-runc', cgo: false, tags: [], ldflags: '-s -w' }],
+    },
+    release: null,
+  },
+  {
     name: 'kur-lb',
     version: 'dev',
     source: 'kur (images/go/lb)',
