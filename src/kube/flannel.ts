@@ -41,7 +41,10 @@ const healthzPort = 8081;
 export function flannelManifest(input: FlannelInput): string {
   const cniConf = {
     name: 'cbr0',
-    cniVersion: '0.3.1',
+    // 1.1.0: containerd asks the plugins for STATUS, and kur's flannel plugin answers "not ready"
+    // until flanneld has leased a subnet, so the node turns Ready only when pods can get addresses
+    // (no CoreDNS sandbox failures and their back-off right after the CNI config lands).
+    cniVersion: '1.1.0',
     plugins: [
       // hairpinMode: a pod reaching a service that picks the pod itself must get the packet back.
       { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },

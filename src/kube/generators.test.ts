@@ -419,8 +419,10 @@ describe('Flannel manifest', () => {
       EnableNFTables: false,
       Backend: { Type: 'vxlan', Port: 8472 },
     });
-    const cni = JSON.parse(data['cni-conf.json']!) as { plugins: { type: string }[] };
+    const cni = JSON.parse(data['cni-conf.json']!) as { cniVersion: string; plugins: { type: string }[] };
     expect(cni.plugins.map((p) => p.type)).to.deep.equal(['flannel', 'portmap']);
+    // STATUS (CNI 1.1.0) keeps the node NotReady until flanneld has a lease.
+    expect(cni.cniVersion).to.equal('1.1.0');
   });
 
   it('runs flanneld on the host network without masquerading or FORWARD rules, from the preloaded image', () => {
