@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 KUR := node bin/kur.js
 
-.PHONY: help deps engines build lint typecheck test go-test integration e2e check node-image cluster bench clean
+.PHONY: help deps engines build lint typecheck test go-test integration e2e release-test check node-image cluster bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -41,8 +41,13 @@ integration: build ## engine integration tests on every engine in /var/lib/kur-t
 e2e: build ## cluster end-to-end tests (real clusters; builds the node image when missing)
 	KUR_TEST_REQUIRE_ENGINES=1 npm run test:e2e
 
+# The release download path, fed with release-shaped archives made from the Go-built binaries
+# (needs the node image build's cache, so it runs after e2e has built the image).
+release-test: build ## the release path against a local server serving the Go-built binaries
+	KUR_TEST_REQUIRE_GO_BUILD=1 npx mocha --timeout 300000 src/nodeimage/release-from-go-build.test.ts
+
 # The README's test command. CI (.ci/run) runs exactly this, as root, on a fresh clone.
-check: engines lint test go-test integration e2e ## everything: engines, lint, unit, Go, integration, e2e
+check: engines lint test go-test integration e2e release-test ## everything: engines, lint, unit, Go, integration, e2e
 
 node-image: build ## build the default node image and load it into the engine kur finds
 	$(KUR) build node-image

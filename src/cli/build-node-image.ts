@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { buildNodeImage, type BuiltNodeImage } from '../nodeimage/build.js';
+import { Option, type Command } from 'commander';
+import { buildNodeImage, type BinarySource, type BuiltNodeImage } from '../nodeimage/build.js';
 import { chooseRenderer } from '../ui/progress.js';
 import { formatDuration } from '../util/duration.js';
 import { KurError } from '../util/errors.js';
@@ -10,7 +10,9 @@ import { abortOnSignals } from './signals.js';
 
 interface BuildFlags {
   kubernetesVersion?: string;
-  source: string;
+  source: BinarySource;
+  mirror?: string;
+  binaries?: string;
   image?: string;
   archive?: string;
   load: boolean;
@@ -23,17 +25,18 @@ export function registerBuild(build: Command): void {
       'build a Kubernetes node image from pinned sources (no registry) and load it into the engine',
     )
     .option('--kubernetes-version <version>', 'Kubernetes version (default: the version this kur pins)')
-    .option('--source <source>', 'where binaries come from: go (build from the Go module proxy)', 'go')
+    .addOption(
+      new Option('--source <source>', 'where Kubernetes and companions come from')
+        .choices(['go', 'release', 'local'])
+        .default('go'),
+    )
+    .option('--mirror <url>', 'release source: fetch https://<host>/<path> from <url>/<host>/<path>')
+    .option('--binaries <path>', 'local source: a directory or .tar(.gz) of binaries')
     .option('--image <name>', 'image name (default kur.local/node:<kubernetes version>)')
     .option('--archive <file>', 'also write the image archive (docker-archive tar) to this file')
     .option('--no-load', 'do not load the image into the engine (with --archive)')
     .action(async (flags: BuildFlags, command: Command) => {
       const ctx = contextFrom(command);
-      if (flags.source !== 'go') {
-        throw new KurError('usage', `--source ${flags.source} is not available in this build of kur`, {
-          hint: 'Use --source go.',
-        });
-      }
       if (!flags.load && flags.archive === undefined) {
         throw new KurError('usage', '--no-load needs --archive: the image would go nowhere');
       }
@@ -45,6 +48,9 @@ export function registerBuild(build: Command): void {
             ...(flags.image !== undefined ? { image: flags.image } : {}),
             ...(flags.kubernetesVersion !== undefined ? { kubernetesVersion: flags.kubernetesVersion } : {}),
             ...(flags.archive !== undefined ? { archivePath: flags.archive } : {}),
+            source: flags.source,
+            ...(flags.mirror !== undefined ? { mirror: flags.mirror } : {}),
+            ...(flags.binaries !== undefined ? { localPath: flags.binaries } : {}),
             renderer: chooseRenderer({ quiet: ctx.logger.level === 'quiet', plain: ctx.plainProgress }),
             signal,
             env: ctx.env,

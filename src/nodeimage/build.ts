@@ -17,10 +17,18 @@ import { KurError, isKurError, messageOf } from '../util/errors.js';
 import { imageArchiveStream, type ImageArchiveResult } from '../util/image-archive.js';
 import type { Logger } from '../util/logger.js';
 import { buildBaseRootfs, type BaseRootfs } from './base-rootfs.js';
-import { buildOf, imagesDir, loadComponents, type ComponentsManifest } from './components.js';
-import { buildPreloadLayer, type PreloadResult } from './container-images.js';
+import {
+  imagesDir,
+  loadComponents,
+  multiCallName,
+  type Component,
+  type ComponentsManifest,
+} from './components.js';
+import { binaryEntries, buildPreloadLayer, type PreloadResult } from './container-images.js';
 import { nodeImageName } from './defaults.js';
-import { buildComponent, findGo, toolComponents, type GoToolchain } from './go-build.js';
+import { buildComponent, findGo, toolComponents, type BuiltComponent, type GoToolchain } from './go-build.js';
+import { localComponents, type LocalSource } from './local-source.js';
+import { fetchReleaseComponent, type FetchedComponent } from './release-source.js';
 import { nodeImageLabels } from './image-labels.js';
 import { directoryEntries, sortEntries, withParents, writeLayerTar, type LayerEntry } from './layer-tar.js';
 
@@ -31,7 +39,13 @@ import { directoryEntries, sortEntries, withParents, writeLayerTar, type LayerEn
  * kur's own files (entrypoint, units, the component manifest). Every layer is deterministic, so
  * the same inputs give the same image ID; every expensive input is cached.
  */
-export type BinarySource = 'go';
+/**
+ * Where Kubernetes and its companions come from: compiled from the Go module proxy (offline),
+ * downloaded official releases (verified against their published checksums), or binaries the
+ * user already has. kur's own small programs (pause, the flannel CNI plugin, kur-preload, kur-lb,
+ * kur-runc) and components with no verifiable release are always built with Go.
+ */
+export type BinarySource = 'go' | 'release' | 'local';
 
 export interface BuildNodeImageOptions {
   logger: Logger;
@@ -42,6 +56,10 @@ export interface BuildNodeImageOptions {
   /** Must match images/components.json for the Go path (other versions need other pins). */
   kubernetesVersion?: string;
   source?: BinarySource;
+  /** Release path: fetch `https://<host>/<path>` from `<mirror>/<host>/<path>` instead. */
+  mirror?: string;
+  /** Local path: a directory or tarball of binaries named as images/components.json names them. */
+  localPath?: string;
   /** Also (or only) write the image archive here. */
   archivePath?: string;
   renderer: RendererKind;
@@ -96,6 +114,18 @@ interface BuildState {
 
 const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
+const sourceTitle: Record<BinarySource, string> = {
+  go: 'go build',
+  release: 'release downloads',
+  local: 'local binaries',
+};
+
+/**
+ * Components always built with Go whatever the source: kur's own (no upstream release exists)
+ * and Flannel, whose release publishes no checksum and lacks the install-conf its image needs.
+ */
+const goOnlyComponents = ['pause', 'flannel-cni', 'flannel'];
+
 export async function buildNodeImage(options: BuildNodeImageOptions): Promise<BuiltNodeImage> {
   const env = options.env ?? process.env;
   const manifest = options.manifest ?? loadComponents();
@@ -126,6 +156,33 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
 
+  const source = options.source ?? 'go';
+  if (source === 'local' && options.localPath === undefined) {
+    throw new KurError('usage', '--source local needs the path of the binaries', {
+      hint: 'Pass --binaries <directory or tarball>.',
+    });
+  }
+  const componentBinaries = async (
+    component: Component,
+    step: StepContext,
+    local: LocalSource | undefined,
+  ): Promise<BuiltComponent | FetchedComponent> => {
+    const release = component.release;
+    const verifiable = release !== null && (Boolean(release.sha256) || Boolean(release.sha256Url));
+    if (source === 'release' && verifiable && !goOnlyComponents.includes(component.name)) {
+      return fetchReleaseComponent(component, {
+        cacheDir,
+        logger: options.logger,
+        ...(options.mirror !== undefined ? { mirror: options.mirror } : {}),
+        onStatus: (text) => step.status(text),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      });
+    }
+    const found = local?.components.get(component.name);
+    if (found !== undefined) return found;
+    return buildComponent(component, goOptions(step));
+  };
+
   const steps = [
     {
       title: 'Check build tools',
@@ -142,16 +199,26 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
       },
     },
     {
-      title: `Kubernetes ${version} and companions (go build)`,
+      title: `Kubernetes ${version} and companions (${sourceTitle[source]})`,
       run: async (step: StepContext) => {
+        const local =
+          source === 'local'
+            ? await localComponents(manifest, options.localPath!, { cacheDir, exclude: goOnlyComponents })
+            : undefined;
         for (const component of manifest.components) {
-          const built = await buildComponent(component, goOptions(step));
+          const built = await componentBinaries(component, step, local);
           for (const [name, file] of built.binaries) state.binaries.set(name, file);
+          const origin =
+            'source' in built
+              ? built.source
+              : local !== undefined && !goOnlyComponents.includes(component.name)
+                ? local.source
+                : component.source;
           state.components.push(
             await componentRecord(
               component.name,
               component.version,
-              component.source,
+              origin,
               component.license,
               built.binaries,
             ),
@@ -314,7 +381,7 @@ async function verifyVersion(
   const file = binaries.get(binary!);
   if (file === undefined) return;
   // A multi-call binary takes the command name as its first argument.
-  const args = buildOf(manifest, binary!).build.output === binary ? rest : [binary!, ...rest];
+  const args = multiCallName(manifest, binary!, file) === undefined ? rest : [binary!, ...rest];
   const result = await execa(file, args, { env: { ...env, ...versionEnv }, reject: false });
   const output = `${result.stdout}\n${result.stderr}`;
   if (result.failed && result.exitCode === undefined) {
@@ -328,34 +395,13 @@ async function verifyVersion(
 }
 
 async function binariesLayer(manifest: ComponentsManifest, state: BuildState, work: string): Promise<string> {
-  const entries = new Map<string, LayerEntry>();
-  const add = (path: string, binary: string, file: string): void => {
-    const { build } = buildOf(manifest, binary);
-    const clean = path.replace(/^\/+/, '');
-    if (build.output === binary) {
-      entries.set(clean, { type: 'file', path: clean, source: file, mode: 0o755 });
-      return;
-    }
-    const real = posix.join(posix.dirname(clean), build.output);
-    entries.set(real, { type: 'file', path: real, source: file, mode: 0o755 });
-    entries.set(clean, { type: 'symlink', path: clean, target: build.output });
-  };
-  for (const [path, binary] of Object.entries(manifest.nodeBinaries)) {
-    const file = state.binaries.get(binary);
-    if (file === undefined) throw new KurError('build', `node binary ${binary} (${path}) was not built`);
-    add(path, binary, file);
-  }
-  // kur's own node-side programs: the HA load balancer and the runc wrapper of degraded mode.
-  for (const [tool, path] of [
-    ['kur-lb', loadBalancerBinary],
-    ['kur-runc', kurRuncPath],
-  ] as const) {
-    const file = state.tools.get(tool);
-    if (file === undefined) throw new KurError('build', `${tool} was not built`);
-    const clean = path.replace(/^\/+/, '');
-    entries.set(clean, { type: 'file', path: clean, source: file, mode: 0o755 });
-  }
-  const list = sortEntries(withParents([...entries.values()]));
+  // kur's own node-side programs ride along: the HA load balancer and degraded mode's runc wrapper.
+  const tools = new Map([...state.binaries, ...state.tools]);
+  const list = binaryEntries(manifest, tools, [
+    ...Object.entries(manifest.nodeBinaries),
+    [loadBalancerBinary, 'kur-lb'],
+    [kurRuncPath, 'kur-runc'],
+  ]);
   const path = join(work, `node-binaries-${cacheKey(JSON.stringify(list))}.tar`);
   await cachedEntry(path, (temp) => writeLayerTar(temp, list));
   return path;

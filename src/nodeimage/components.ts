@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KurError } from '../util/errors.js';
 
@@ -88,14 +89,40 @@ export function loadComponents(path = `${imagesDir}components.json`): Components
 }
 
 /** The build that produces a binary name (its own output, or a link of a multi-call binary). */
-export function buildOf(
+export function findBuild(
   manifest: ComponentsManifest,
   binary: string,
-): { component: Component; build: GoBuild } {
+): { component: Component; build: GoBuild } | undefined {
   for (const component of manifest.components) {
     for (const build of component.go.builds) {
       if (build.output === binary || (build.links ?? []).includes(binary)) return { component, build };
     }
   }
-  throw new KurError('build', `no component in images/components.json provides the binary "${binary}"`);
+  return undefined;
+}
+
+export function buildOf(
+  manifest: ComponentsManifest,
+  binary: string,
+): { component: Component; build: GoBuild } {
+  const found = findBuild(manifest, binary);
+  if (found === undefined) {
+    throw new KurError('build', `no component in images/components.json provides the binary "${binary}"`);
+  }
+  return found;
+}
+
+/**
+ * When `file` is a multi-call binary that serves `binary` under another name (the Go path's
+ * `kube`), that file's name: `binary` is then installed as a link to it. Release and local
+ * sources bring separate files (`.../kubelet`), installed as they are.
+ */
+export function multiCallName(
+  manifest: ComponentsManifest,
+  binary: string,
+  file: string,
+): string | undefined {
+  const build = findBuild(manifest, binary)?.build;
+  if (build === undefined) return undefined;
+  return build.output !== binary && posix.basename(file) === build.output ? build.output : undefined;
 }

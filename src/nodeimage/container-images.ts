@@ -3,7 +3,7 @@ import { dirname, join, posix } from 'node:path';
 import { execa } from 'execa';
 import { cachedEntry, cacheKey } from '../util/cache.js';
 import { KurError, messageOf } from '../util/errors.js';
-import { buildOf, type ComponentsManifest, type PreloadedImage } from './components.js';
+import { buildOf, multiCallName, type ComponentsManifest, type PreloadedImage } from './components.js';
 import { packageClosure, packagePaths, parseDpkgStatus } from './dpkg.js';
 import {
   directoryEntries,
@@ -46,23 +46,27 @@ export interface PreloadResult {
   cached: boolean;
 }
 
-/** Where binary `name` of an image lives when it is a link of a multi-call binary: next to it. */
-function layerEntriesFor(
+/**
+ * Layer entries that put each wanted binary at its path; a link of a multi-call binary becomes
+ * a symlink next to the one real file.
+ */
+export function binaryEntries(
   manifest: ComponentsManifest,
   binaries: Map<string, string>,
   wanted: [path: string, binary: string][],
 ): LayerEntry[] {
   const entries = new Map<string, LayerEntry>();
-  for (const [path, binary] of wanted) {
+  for (const [where, binary] of wanted) {
     const file = binaries.get(binary);
-    if (file === undefined) throw new KurError('build', `binary ${binary} was not built`);
-    const { build } = buildOf(manifest, binary);
-    if (build.output === binary) {
+    if (file === undefined) throw new KurError('build', `binary ${binary} (${where}) was not built`);
+    const path = where.replace(/^\/+/, '');
+    const multiCall = multiCallName(manifest, binary, file);
+    if (multiCall === undefined) {
       entries.set(path, { type: 'file', path, source: file, mode: 0o755 });
     } else {
-      const real = posix.join(posix.dirname(path), build.output);
+      const real = posix.join(posix.dirname(path), multiCall);
       entries.set(real, { type: 'file', path: real, source: file, mode: 0o755 });
-      entries.set(path, { type: 'symlink', path, target: build.output });
+      entries.set(path, { type: 'symlink', path, target: multiCall });
     }
   }
   return sortEntries(withParents([...entries.values()]));
@@ -120,7 +124,7 @@ export async function buildPreloadLayer(inputs: PreloadInputs): Promise<PreloadR
   for (const [name, wanted] of byComponent) {
     componentLayers.set(
       name,
-      await cachedLayer(inputs.cacheDir, name, layerEntriesFor(manifest, inputs.binaries, wanted)),
+      await cachedLayer(inputs.cacheDir, name, binaryEntries(manifest, inputs.binaries, wanted)),
     );
   }
 
