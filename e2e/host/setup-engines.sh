@@ -135,6 +135,17 @@ host_steps() {
     log "mount --make-rshared /"
     mount --make-rshared /
   fi
+  # Several clusters at once share the per-user inotify limits (kubelet, containerd, pods); the
+  # kernel defaults (8192 / 128 on many distributions) end in "too many open files". Only raised.
+  local key want have
+  for key in fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512; do
+    want=${key#*=}
+    have=$(sysctl -n "${key%%=*}")
+    if ((have < want)); then
+      log "sysctl $key (was $have)"
+      sysctl -q -w "$key"
+    fi
+  done
 }
 
 ensure_user() {

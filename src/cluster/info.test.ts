@@ -30,11 +30,25 @@ const report: InfoReport = {
     warnings: ['WARNING: No swap limit support'],
   },
   detectMs: 1400,
+  preflight: [
+    {
+      id: 'inotify-watches',
+      title: 'inotify watches',
+      status: 'warn',
+      looked: '/proc/sys/fs/inotify/max_user_watches = 8192',
+      message: 'below 524288',
+      fix: 'sudo sysctl fs.inotify.max_user_watches=524288',
+    },
+  ],
 };
 
 describe('kur info text', () => {
-  it('summarises the engine in aligned lines', () => {
-    expect(renderInfo(report).split('\n')).to.deep.equal([
+  it('summarises the engine in aligned lines, then the host checks', () => {
+    const [summary, checks] = renderInfo(report).split('\n\n');
+    expect(checks).to.match(/^Host checks/);
+    expect(checks).to.contain('WARN  inotify watches');
+    expect(checks).to.contain('sudo sysctl fs.inotify.max_user_watches=524288');
+    expect(summary!.split('\n')).to.deep.equal([
       'Endpoint:       unix:///var/run/docker.sock (the rootful Docker socket)',
       'Engine:         Docker 20.10.24+dfsg1 (API 1.41)',
       'Host:           Debian GNU/Linux 12 (bookworm), kernel 6.18.44, amd64, 2 CPUs, 2.0 GiB',

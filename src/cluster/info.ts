@@ -4,6 +4,9 @@ import { providerName } from '../engine/endpoint.js';
 import type { EndpointSource, Provider } from '../engine/types.js';
 import type { Logger } from '../util/logger.js';
 import { kurVersion } from '../version.js';
+import { defaultClusterConfig } from '../config/load.js';
+import { renderChecks, runPreflight, type CheckResult } from '../preflight/index.js';
+import { preflightRequest } from './create.js';
 
 export interface InfoOptions {
   host?: string | undefined;
@@ -39,6 +42,8 @@ export interface InfoReport {
     warnings: string[];
   };
   detectMs: number;
+  /** The host checks `kur create cluster` runs (a representative three-node cluster, no host ports). */
+  preflight: CheckResult[];
 }
 
 /** Resolves and detects the engine kur would use, for `kur info`. */
@@ -46,6 +51,11 @@ export async function engineInfo(options: InfoOptions): Promise<InfoReport> {
   const engine = await connectEngine({ host: options.host, env: options.env, logger: options.logger });
   try {
     const info = await detectEngine(engine, { logger: options.logger });
+    const { results: preflight } = await runPreflight({
+      connection: engine.endpoint.connection,
+      engine: info,
+      request: { ...preflightRequest(defaultClusterConfig()), nodeCount: 3 },
+    });
     const privilege = info.privilege;
     const { endpoint } = engine;
     return {
@@ -77,6 +87,7 @@ export async function engineInfo(options: InfoOptions): Promise<InfoReport> {
         warnings: info.warnings,
       },
       detectMs: info.detectMs,
+      preflight,
     };
   } finally {
     engine.close();
@@ -131,5 +142,6 @@ export function renderInfo(report: InfoReport): string {
   if (e.privilege === 'unavailable' && e.privilegeReason !== null) rows.push(['Reason', e.privilegeReason]);
   for (const warning of e.warnings) rows.push(['Warning', warning.replace(/^WARNING:\s*/, '')]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}`).join('\n');
+  const summary = rows.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}`).join('\n');
+  return `${summary}\n\nHost checks (what \`kur create cluster\` checks first):\n${renderChecks(report.preflight)}`;
 }
