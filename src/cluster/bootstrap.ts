@@ -2,6 +2,7 @@ import type { Engine } from '../engine/types.js';
 import { nodePaths, type ClusterPlan, type NodePlan } from '../kube/plan.js';
 import { KurError, isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { dnsProbeScript, dnsQuery, parseDnsReply } from './dns-probe.js';
 import { run, tryRun, type NodeRef } from './node-ops.js';
 
 /**
@@ -27,6 +28,39 @@ export async function kubeadmInit(engine: Engine, node: NodeRef, withCertificate
     ...(withCertificateKey ? ['--upload-certs'] : []),
     '--v=1',
   ]);
+}
+
+/**
+ * kubeadm's CoreDNS checks readiness every 10 s, so the DNS Service gets its endpoints up to 10 s
+ * after CoreDNS can answer. Probing every second makes a new cluster usable that much sooner; the
+ * pods are still Pending (no CNI yet) when this runs, so the rollout replaces nothing running.
+ */
+export async function probeCoreDnsEverySecond(engine: Engine, node: NodeRef): Promise<void> {
+  const patch = [
+    { op: 'add', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 1 },
+  ];
+  await run(engine, node, [
+    ...kubectl,
+    '-n',
+    'kube-system',
+    'patch',
+    'deployment',
+    'coredns',
+    '--type=json',
+    '-p',
+    JSON.stringify(patch),
+  ]);
+}
+
+/** Asks the cluster DNS service for kubernetes.default from the node: NOERROR with an answer. */
+export async function clusterDnsAnswers(engine: Engine, node: NodeRef, server: string): Promise<boolean> {
+  const result = await engine.containers.exec(node.name, {
+    cmd: ['bash', '-c', dnsProbeScript, 'dns-probe', server],
+    stdin: dnsQuery('kubernetes.default.svc.cluster.local'),
+    timeoutMs: 10_000,
+  });
+  const reply = parseDnsReply(result.stdout);
+  return reply !== undefined && reply.rcode === 0 && reply.answers > 0;
 }
 
 export async function kubeadmJoin(engine: Engine, node: NodeRef): Promise<void> {
@@ -90,6 +124,8 @@ export async function readiness(engine: Engine, node: NodeRef): Promise<Readines
 
 export interface WaitReadyOptions {
   expectedNodes: string[];
+  /** The cluster DNS service address, asked a real question once CoreDNS reports ready. */
+  dnsServer: string;
   timeoutMs: number;
   signal?: AbortSignal;
   logger: Logger;
@@ -113,7 +149,10 @@ export async function waitUntilReady(
       options.onStatus?.(
         `${last.readyNodes.length}/${options.expectedNodes.length} nodes Ready, DNS ${last.dnsReady ? 'ready' : 'not ready'}`,
       );
-      if (missing.length === 0 && last.dnsReady) return;
+      if (missing.length === 0 && last.dnsReady) {
+        if (await clusterDnsAnswers(engine, node, options.dnsServer)) return;
+        options.onStatus?.(`all nodes Ready; ${options.dnsServer} does not answer yet`);
+      }
     } catch (error) {
       // The API server can be briefly unavailable right after joins; keep polling.
       if (!isKurError(error)) throw error;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClusterConfig } from '../config/types.js';
 import { detectEngine, readEngineFacts, type EngineInfo } from '../engine/detect.js';
 import { labels } from '../engine/labels.js';
-import type { Engine } from '../engine/types.js';
+import type { ContainerSpec, Engine } from '../engine/types.js';
 import { caCertHash, generateBootstrapToken, generateCertificateKey } from '../kube/tokens.js';
 import {
   kubeadmConfigFile,
@@ -28,7 +28,15 @@ import {
 } from '../ui/progress.js';
 import { KurError, isKurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { applyManifest, bootstrapNode, kubeadmInit, kubeadmJoin, waitUntilReady } from './bootstrap.js';
+import {
+  applyManifest,
+  bootstrapNode,
+  kubeadmInit,
+  kubeadmJoin,
+  probeCoreDnsEverySecond,
+  waitUntilReady,
+} from './bootstrap.js';
+import { clusterDnsIp } from './dns-probe.js';
 import { updateKubeconfigFile } from './kubeconfig-file.js';
 import { entryFromAdminConf, mergeKubeconfig, removeKubeconfigEntry } from './kubeconfig-merge.js';
 import {
@@ -44,7 +52,12 @@ import {
 } from './node-ops.js';
 import { apiServerEndpoint } from './clusters.js';
 import { removeClusterContainers } from './delete.js';
-import { loadBalancerContainerSpec, nodeContainerSpec, type NodeHostFacts } from './node-spec.js';
+import {
+  clusterNetworkName,
+  loadBalancerContainerSpec,
+  nodeContainerSpec,
+  type NodeHostFacts,
+} from './node-spec.js';
 import { Rollback } from './rollback.js';
 
 export interface CreateClusterOptions {
@@ -175,8 +188,11 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
                   {
                     title: plan().loadBalancer!.name,
                     run: async () => {
-                      const id = await engine.containers.create(
+                      const id = await createOnClusterNetwork(
+                        engine,
                         loadBalancerContainerSpec(plan(), plan().loadBalancer!),
+                        state.info?.bridgeMtu,
+                        logger,
                       );
                       await engine.containers.start(id);
                     },
@@ -186,7 +202,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
               title: node.name,
               run: async (child: StepContext) => {
                 const spec = nodeContainerSpec(plan(), node, state.info!, options.host);
-                const id = await engine.containers.create(spec);
+                const id = await createOnClusterNetwork(engine, spec, state.info?.bridgeMtu, logger);
                 await engine.containers.start(id);
                 child.status('booting systemd');
                 await waitForSystemd(engine, node, { timeoutMs: 120_000, signal: abort.signal, logger });
@@ -242,6 +258,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
         });
         await writeFiles(engine, node, [file]);
         await kubeadmInit(engine, node, state.certificateKey !== undefined);
+        await probeCoreDnsEverySecond(engine, node);
       },
     },
     {
@@ -285,6 +302,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       run: (step: StepContext) =>
         waitUntilReady(engine, bootstrapNode(plan()), {
           expectedNodes: plan().nodes.map((n) => n.name),
+          dnsServer: clusterDnsIp(config.networking.serviceSubnet),
           timeoutMs: options.waitMs,
           signal: abort.signal,
           logger,
@@ -414,6 +432,28 @@ export function preflightRequest(config: ClusterConfig): PreflightRequest {
     defaultCni: !config.networking.disableDefaultCNI,
     kubeProxyMode: config.networking.kubeProxyMode,
   };
+}
+
+/**
+ * Creates a container on the shared network. Deleting the last other cluster removes that
+ * network, and can do so between this create's network step and its containers: then the
+ * network is made again and the create retried once.
+ */
+async function createOnClusterNetwork(
+  engine: Engine,
+  spec: ContainerSpec,
+  mtu: number | undefined,
+  logger: Logger,
+): Promise<string> {
+  try {
+    return await engine.containers.create(spec);
+  } catch (error) {
+    if (!isKurError(error, 'notFound') || !/network/i.test(`${error.message} ${error.detail ?? ''}`))
+      throw error;
+    logger.debug(`network ${clusterNetworkName} vanished before ${spec.name} was created; making it again`);
+    await ensureClusterNetwork(engine, mtu, logger);
+    return engine.containers.create(spec);
+  }
 }
 
 async function assertClusterAbsent(engine: Engine, name: string): Promise<void> {
