@@ -38,8 +38,11 @@ go-test: ## go vet + go test of kur's own Go programs under images/go
 integration: build ## engine integration tests on every engine in /var/lib/kur-test/engines.env
 	KUR_TEST_REQUIRE_ENGINES=1 npm run test:integration
 
-e2e: build ## cluster end-to-end tests (real clusters; builds the node image when missing)
+e2e: build ## end-to-end: clusters, library API, GitHub Action, npm pack (builds the node image when missing)
 	KUR_TEST_REQUIRE_ENGINES=1 npm run test:e2e
+	KUR_TEST_REQUIRE_ENGINES=1 npm run test:library
+	KUR_TEST_REQUIRE_ENGINES=1 npm run test:action
+	KUR_TEST_REQUIRE_ENGINES=1 npm run test:pack
 
 # The release download path, fed with release-shaped archives made from the Go-built binaries
 # (needs the node image build's cache, so it runs after e2e has built the image).
