@@ -7,7 +7,6 @@ import {
   clustersOnEngine,
   describeRun,
   E2eRun,
-  eventually,
   kubeconfigEntries,
   kurNetworkExists,
   startKur,
@@ -146,20 +145,17 @@ describeClusterEngines('failed and interrupted creates', (target) => {
         '--kubeconfig',
         kubeconfig,
       ]);
-      let exited = false;
-      void create.done.then(() => (exited = true));
-      await eventually(
-        `the progress to show ${String(interruption.marker)}`,
-        5 * 60_000,
-        () => {
-          if (exited) throw new Error(`kur exited before the phase: ${create.output()}`);
-          return interruption.marker.test(create.output()) ? true : undefined;
-        },
-        100,
-      );
-      await new Promise((resolve) => setTimeout(resolve, interruption.delayMs));
-      // Something of the cluster exists at this point, or the interruption proves nothing.
-      expect(await clusterObjects(run.engine, name), 'objects before the signal').to.not.deep.equal([]);
+      try {
+        await create.waitForOutput(interruption.marker, 5 * 60_000);
+        await new Promise((resolve) => setTimeout(resolve, interruption.delayMs));
+        // Something of the cluster exists at this point, or the interruption proves nothing.
+        expect(await clusterObjects(run.engine, name), 'objects before the signal').to.not.deep.equal([]);
+      } catch (error) {
+        // Stop a create that never reached the phase (it rolls back on SIGINT) before failing.
+        if (create.child.exitCode === null) create.child.kill('SIGINT');
+        await create.done;
+        throw error;
+      }
       create.child.kill(interruption.signal);
       const result = await create.done;
       expect(result.code, describeRun(result)).to.equal(130);

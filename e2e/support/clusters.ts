@@ -317,6 +317,8 @@ export interface RunningKur {
   child: ChildProcess;
   /** stdout and stderr so far, interleaved as they arrived. */
   output(): string;
+  /** Resolves once the output matches; rejects when kur exits first or the time is up. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
   done: Promise<KurRun>;
 }
 
@@ -346,5 +348,28 @@ export function startKur(run: E2eRun, args: string[]): RunningKur {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  return { child, output: () => both, done };
+  const waitForOutput = (pattern: RegExp, timeoutMs: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const finish = (error?: Error): void => {
+        clearTimeout(timer);
+        child.stdout?.off('data', check);
+        child.stderr?.off('data', check);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const check = (): void => {
+        if (pattern.test(both)) finish();
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`kur did not print ${String(pattern)} in ${timeoutMs / 1000} s:\n${both}`)),
+        timeoutMs,
+      );
+      child.stdout?.on('data', check);
+      child.stderr?.on('data', check);
+      void done.then((result) =>
+        finish(new Error(`kur exited before printing ${String(pattern)}: ${describeRun(result)}`)),
+      );
+      check();
+    });
+  return { child, output: () => both, waitForOutput, done };
 }
