@@ -64,7 +64,7 @@ for (let i = 0; i < runs; i += 1) {
   log(`warm rebuild ${i + 1}/${runs}: ${(ms / 1000).toFixed(1)} s`);
 }
 
-let cold: { ms: number; phases: Record<string, number> } | undefined;
+let cold: { ms: number; phases: Record<string, number>; imageId: string; sameIdAsWarm: boolean } | undefined;
 if (process.env.KUR_BENCH_COLD === '1') {
   const dir = await mkdtemp(join(tmpdir(), 'kur-bench-cold-'));
   try {
@@ -76,6 +76,9 @@ if (process.env.KUR_BENCH_COLD === '1') {
     });
     cold = {
       ms: Math.round(ms),
+      // Same inputs, empty caches, another name: the same image ID means the build is reproducible.
+      imageId: result.imageId,
+      sameIdAsWarm: result.imageId === last?.imageId,
       phases: Object.fromEntries(
         result.timings.filter((t) => t.path.length === 1).map((t) => [t.path[0]!, Math.round(t.durationMs)]),
       ),

@@ -79,12 +79,21 @@ export interface ComponentRecord {
   files: { path: string; sha256: string; size: number }[];
 }
 
-/** /etc/kur/manifest.json in the image, and what `kur build node-image` prints. */
+/**
+ * /etc/kur/manifest.json in the image, and what `kur build node-image` prints. It holds no image
+ * name: a tag is not part of the content, and the same inputs must give the same image ID
+ * whatever the image is called.
+ */
 export interface NodeImageManifest {
-  image: string;
   kubernetes: string;
   arch: string;
-  base: { suite: string; sources: string[]; packages: number; sha256: string; sizeBytes: number };
+  base: {
+    suite: string;
+    sources: string[]; /** Packages the recipe lists (images/base/packages.txt); the essential set comes on top. */
+    packages: number;
+    sha256: string;
+    sizeBytes: number;
+  };
   components: ComponentRecord[];
   preloadedImages: { name: string; id: string }[];
 }
@@ -258,7 +267,6 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
         await fs.mkdir(work, { recursive: true });
         state.binariesLayer = await binariesLayer(manifest, state, work);
         state.manifest = {
-          image,
           kubernetes: version,
           arch,
           base: {
