@@ -149,36 +149,23 @@ async function binariesIn(dir: string, component: Component): Promise<Map<string
   return binaries;
 }
 
+/** One of kur's own Go programs under images/go/<dir>, built like a component. */
+function ownTool(name: string, dir: string): Component {
+  return {
+    name,
+    version: 'dev',
+    source: `kur (images/go/${dir})`,
+    go: {
+      dir: `images/go/${dir}`,
+      builds: [{ package: '.', output: name, cgo: false, tags: [], ldflags: '-s -w' }],
+    },
+    release: null,
+  };
+}
+
 /** kur's own helper programs, built like components but not listed as node components. */
 export const toolComponents: Component[] = [
-  {
-    name: 'kur-preload',
-    version: 'dev',
-    source: 'kur (images/go/preload)',
-    go: {
-      dir: 'images/go/preload',
-      builds: [{ package: '.', output: 'kur-preload', cgo: false, tags: [], ldflags: '-s -w' }],
-    },
-    release: null,
-  },
-  {
-    name: 'kur-runc',
-    version: 'dev',
-    source: 'kur (images/go/kur-runc)',
-    go: {
-      dir: 'images/go/kur-runc',
-      builds: [{ package: '.', output: 'kur-runc', cgo: false, tags: [], ldflags: '-s -w' }],
-    },
-    release: null,
-  },
-  {
-    name: 'kur-lb',
-    version: 'dev',
-    source: 'kur (images/go/lb)',
-    go: {
-      dir: 'images/go/lb',
-      builds: [{ package: '.', output: 'kur-lb', cgo: false, tags: [], ldflags: '-s -w' }],
-    },
-    release: null,
-  },
+  ownTool('kur-preload', 'preload'),
+  ownTool('kur-runc', 'kur-runc'),
+  ownTool('kur-lb', 'lb'),
 ];

@@ -50,7 +50,8 @@ export function packEntries(entries: Iterable<ArchiveEntry>, options: PackOption
   return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
 }
 
-function addEntry(
+/** Adds one entry to a tar-stream pack; resolves once it is written. */
+export function addEntry(
   pack: tar.Pack,
   header: Partial<tar.Header> & Pick<tar.Header, 'name'>,
   content?: Buffer,

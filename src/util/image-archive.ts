@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { EPOCH, packEntries, type ArchiveEntry } from './archive.js';
+import { addEntry, EPOCH, packEntries, type ArchiveEntry } from './archive.js';
 import { KurError, messageOf } from './errors.js';
 
 /**
@@ -103,12 +103,16 @@ export async function writeImageArchive(spec: ImageArchiveSpec, out: Writable): 
         // Identical layers are stored once and referenced twice, as docker save does.
         if (written.has(layer.hex)) continue;
         written.add(layer.hex);
-        await addEntry(pack, { name: `${layer.hex}/`, type: 'directory', mode: 0o755 });
+        await addFixedEntry(pack, { name: `${layer.hex}/`, type: 'directory', mode: 0o755 });
         await addFile(pack, `${layer.hex}/layer.tar`, layer.path, layer.size);
       }
-      await addEntry(pack, { name: `${configHex}.json`, mode: 0o644 }, configBytes);
-      await addEntry(pack, { name: 'manifest.json', mode: 0o644 }, Buffer.from(JSON.stringify(manifest)));
-      await addEntry(
+      await addFixedEntry(pack, { name: `${configHex}.json`, mode: 0o644 }, configBytes);
+      await addFixedEntry(
+        pack,
+        { name: 'manifest.json', mode: 0o644 },
+        Buffer.from(JSON.stringify(manifest)),
+      );
+      await addFixedEntry(
         pack,
         { name: 'repositories', mode: 0o644 },
         Buffer.from(repositoriesJson(spec.repoTags, layers)),
@@ -261,17 +265,15 @@ function sha256(data: Buffer): string {
 
 const fixedHeader = { mtime: EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
 
-function addEntry(
+function addFixedEntry(
   pack: tar.Pack,
   header: Partial<tar.Header> & Pick<tar.Header, 'name'>,
   content?: Buffer,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const full = { ...fixedHeader, ...header };
-    const done = (error?: Error | null): void => (error ? reject(error) : resolve());
-    if (content === undefined) pack.entry(full, done);
-    else pack.entry({ ...full, type: 'file', size: content.length }, content, done);
-  });
+  const full = { ...fixedHeader, ...header };
+  return content === undefined
+    ? addEntry(pack, full)
+    : addEntry(pack, { ...full, type: 'file', size: content.length }, content);
 }
 
 async function addFile(pack: tar.Pack, name: string, path: string, size: number): Promise<void> {
