@@ -4,11 +4,13 @@ import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
   clusterObjects,
+  clusterVolumeNames,
   clustersOnEngine,
   describeRun,
   E2eRun,
   kubeconfigEntries,
   kurNetworkExists,
+  remainingVolumes,
   startKur,
 } from '../support/clusters.js';
 
@@ -156,15 +158,19 @@ describeClusterEngines('failed and interrupted creates', (target) => {
         await create.done;
         throw error;
       }
+      const volumes = await clusterVolumeNames(run.engine, name);
       create.child.kill(interruption.signal);
       const result = await create.done;
       expect(result.code, describeRun(result)).to.equal(130);
       expect(result.stderr).to.match(/interrupted/);
-      expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
+      expect(await clusterObjects(run.engine, name), `left after kur: ${describeRun(result)}`).to.deep.equal(
+        [],
+      );
       expect(kubeconfigEntries(kubeconfig, `kur-${name}`)).to.deep.equal([]);
       // Nothing turns up late either (a container create in flight when the signal came).
       await new Promise((resolve) => setTimeout(resolve, 5000));
       expect(await clusterObjects(run.engine, name), 'objects 5 s later').to.deep.equal([]);
+      expect(await remainingVolumes(run.engine, volumes), 'node volumes').to.deep.equal([]);
       if (!networkBefore && (await clustersOnEngine(run.engine)).length === 0) {
         expect(await kurNetworkExists(run.engine), 'the kur network this create made').to.equal(false);
       }

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
   clusterObjects,
+  clusterVolumeNames,
   clustersOnEngine,
   describeRun,
   E2eRun,
@@ -14,6 +15,7 @@ import {
   kubeconfigEntries,
   kurNetworkExists,
   parseJson,
+  remainingVolumes,
   type CreatedClusterJson,
 } from '../support/clusters.js';
 import type { Kubectl } from '../support/kubectl.js';
@@ -312,10 +314,12 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
 
     it('deletes the second cluster and leaves the first one working', async function () {
       this.timeout(5 * 60_000);
+      const volumes = await clusterVolumeNames(run.engine, second);
       const [deleted] = await run.deleteCluster(second);
       expect(deleted?.containers).to.deep.equal([`${second}-control-plane`]);
       expect(deleted?.networkRemoved).to.equal(false);
       expect(await clusterObjects(run.engine, second)).to.deep.equal([]);
+      expect(await remainingVolumes(run.engine, volumes)).to.deep.equal([]);
       expect(kubeconfigEntries(run.kubeconfigPath(second), `kur-${second}`)).to.deep.equal([]);
       // The first cluster: its objects, kubeconfig, nodes, services and published port are intact.
       expect(await clusterObjects(run.engine, name)).to.have.length.greaterThanOrEqual(3);
@@ -332,10 +336,13 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
   describe('deletion', () => {
     it('deletes the cluster, leaving no labelled objects, no kubeconfig entries, no published port', async function () {
       this.timeout(5 * 60_000);
+      const volumes = await clusterVolumeNames(run.engine, name);
+      expect(volumes, 'one volume per node').to.have.length(3);
       const [deleted] = await run.deleteCluster(name);
       expect(deleted?.containers).to.deep.equal([controlPlane, worker, worker2]);
       expect(deleted?.kubeconfigEntryRemoved).to.equal(true);
       expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
+      expect(await remainingVolumes(run.engine, volumes)).to.deep.equal([]);
       expect(kubeconfigEntries(run.kubeconfigPath(name), `kur-${name}`)).to.deep.equal([]);
       if ((await clustersOnEngine(run.engine)).length === 0) {
         expect(await kurNetworkExists(run.engine), 'kur network with no cluster left').to.equal(false);

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
   clusterObjects,
+  clusterVolumeNames,
   clustersOnEngine,
   describeRun,
   E2eRun,
@@ -14,6 +15,7 @@ import {
   kurNetworkExists,
   parseJson,
   readKubeconfig,
+  remainingVolumes,
   type CreatedClusterJson,
   type DeletedClusterJson,
 } from '../support/clusters.js';
@@ -244,6 +246,8 @@ describeClusterEngines('one-node cluster', (target) => {
 
   it('deletes the cluster, leaving no labelled objects and no kubeconfig entries', async function () {
     this.timeout(5 * 60_000);
+    const volumes = await clusterVolumeNames(run.engine, name);
+    expect(volumes, 'the node volume').to.have.length(1);
     const deleted = await run.deleteCluster(name);
     expect(deleted).to.have.length(1);
     const [result] = deleted as [DeletedClusterJson];
@@ -251,6 +255,7 @@ describeClusterEngines('one-node cluster', (target) => {
     expect(result.containers).to.deep.equal([controlPlane]);
     expect(result.kubeconfigEntryRemoved).to.equal(true);
     expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
+    expect(await remainingVolumes(run.engine, volumes)).to.deep.equal([]);
     expect(kubeconfigEntries(run.kubeconfigPath(name), `kur-${name}`)).to.deep.equal([]);
     expect(readKubeconfig(run.kubeconfigPath(name))['current-context'] ?? '').to.not.equal(`kur-${name}`);
     // The shared network goes with the last cluster; other suites' clusters may still use it.

@@ -229,6 +229,34 @@ export async function clusterObjects(engine: Engine, name: string): Promise<stri
   ];
 }
 
+/**
+ * The volumes mounted in a cluster's containers (the nodes' /var). Podman cannot label the
+ * anonymous volumes a container creates, so leaks are checked by name, not only by label.
+ */
+export async function clusterVolumeNames(engine: Engine, name: string): Promise<string[]> {
+  const containers = await engine.containers.list({ labels: { [labels.cluster]: name } });
+  const names: string[] = [];
+  for (const c of containers) {
+    const info = await engine.containers.inspect(c.id).catch(() => undefined);
+    for (const m of info?.mounts ?? []) if (m.type === 'volume' && m.name !== '') names.push(m.name);
+  }
+  return names.sort();
+}
+
+/** Which of these volumes still exist. */
+export async function remainingVolumes(engine: Engine, names: string[]): Promise<string[]> {
+  const remaining: string[] = [];
+  for (const volume of names) {
+    try {
+      await engine.volumes.inspect(volume);
+      remaining.push(volume);
+    } catch (error) {
+      if (!isKurError(error, 'notFound')) throw error;
+    }
+  }
+  return remaining;
+}
+
 /** Whether the shared `kur` network exists. */
 export async function kurNetworkExists(engine: Engine): Promise<boolean> {
   try {
