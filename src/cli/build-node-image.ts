@@ -57,7 +57,12 @@ export function registerBuild(build: Command): void {
           }),
         );
       const built = flags.load ? await withEngine(ctx, run) : await run(undefined);
-      printResult(ctx, built, () => renderBuilt(built));
+      // Phases in the same shape as `create cluster`'s.
+      const data = {
+        ...built,
+        timings: built.timings.map((t) => ({ phase: t.path.join(' > '), ms: Math.round(t.durationMs) })),
+      };
+      printResult(ctx, data, () => renderBuilt(built));
     });
 }
 

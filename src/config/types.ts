@@ -130,52 +130,85 @@ export interface ClusterConfig {
   containerdConfigPatchesJSON6902: string[];
 }
 
-/** What a user may write for a mount: everything but the paths optional. */
+/** What a user may write for a mount (see {@link Mount}): everything but the paths optional. */
 export interface MountInput {
+  /** Absolute path on the engine's host. Required. */
   hostPath?: string;
+  /** Absolute path inside the node container. Required. */
   containerPath?: string;
+  /** Mount read-only. Default false. */
   readOnly?: boolean;
+  /** `None` (default), `HostToContainer` or `Bidirectional`. */
   propagation?: MountPropagation;
 }
 
+/** A published port as a user writes it (see {@link PortMapping}). */
 export interface PortMappingInput {
+  /** Port inside the node (for a NodePort service, the nodePort). Required, 1-65535. */
   containerPort?: number;
+  /** Port on the host; 0 or absent lets the engine pick a free one. */
   hostPort?: number;
+  /** Host address to listen on. Default `127.0.0.1`. */
   listenAddress?: string;
+  /** `TCP` (default), `UDP` or `SCTP`. */
   protocol?: PortProtocol;
 }
 
+/** An RFC 6902 patch as a user writes it (see {@link Json6902Patch}). */
 export interface Json6902PatchInput {
+  /** API group of the target document, e.g. `kubeadm.k8s.io`; empty or absent matches any. */
   group?: string;
+  /** API version of the target document, e.g. `v1beta4`; empty or absent matches any. */
   version?: string;
+  /** Kind of the target document, e.g. `ClusterConfiguration`. Required. */
   kind?: string;
+  /** The operations, as a YAML or JSON list. Required. */
   patch?: string;
 }
 
+/** One node as a user writes it (see {@link NodeConfig}). */
 export interface NodeConfigInput {
+  /** `control-plane` (default) or `worker`. */
   role?: NodeRole;
+  /** Node image; default kur's image for the pinned Kubernetes version (`kur.local/node:<version>`). */
   image?: string;
+  /** Kubernetes labels the kubelet registers the node with. */
   labels?: Record<string, string>;
+  /** Host paths mounted into the node. */
   extraMounts?: MountInput[];
+  /** Node ports published on the host (e.g. for NodePort services). */
   extraPortMappings?: PortMappingInput[];
+  /** Merge patches applied to this node's kubeadm documents after the cluster-level ones. */
   kubeadmConfigPatches?: string[];
+  /** JSON patches applied to this node's kubeadm documents after the cluster-level ones. */
   kubeadmConfigPatchesJSON6902?: Json6902PatchInput[];
 }
 
+/** Cluster networking as a user writes it (see {@link NetworkingConfig}); every field optional. */
 export type NetworkingConfigInput = Partial<NetworkingConfig>;
 
 /**
  * A cluster configuration as a user writes it (also the library's `createCluster` options):
- * every field optional, defaults filled in by loading.
+ * every field optional, defaults filled in by loading. See {@link ClusterConfig} for the meaning
+ * of each field once defaulted.
  */
 export interface ClusterConfigInput {
+  /** Cluster name (DNS-1123 label). Default `kur`. */
   name?: string;
+  /** The nodes; default one control plane. The first control plane bootstraps the cluster. */
   nodes?: NodeConfigInput[];
+  /** API server address and port, pod and service subnets, CNI and kube-proxy mode. */
   networking?: NetworkingConfigInput;
+  /** Kubernetes feature gates, passed to every component. */
   featureGates?: Record<string, boolean>;
+  /** kube-apiserver `--runtime-config` entries, e.g. `{"api/alpha": "true"}`. */
   runtimeConfig?: Record<string, string>;
+  /** Merge patches for the kubeadm, kubelet and kube-proxy documents, chosen by `kind`. */
   kubeadmConfigPatches?: string[];
+  /** RFC 6902 patches for the same documents. */
   kubeadmConfigPatchesJSON6902?: Json6902PatchInput[];
+  /** TOML documents merged into every node's containerd config (version 3). */
   containerdConfigPatches?: string[];
+  /** RFC 6902 patches (YAML or JSON) applied to the containerd config seen as JSON. */
   containerdConfigPatchesJSON6902?: string[];
 }
