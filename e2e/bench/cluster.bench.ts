@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { selectedEngines } from '../support/cluster-engines.js';
 import { E2eRun, type CreatedClusterJson } from '../support/clusters.js';
+import { readEngineFacts } from '../../src/engine/detect.js';
 import type { Engine } from '../../src/engine/types.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { kurVersion } from '../../src/version.js';
 
 const runs = positiveInt(process.env.KUR_BENCH_RUNS, 3);
@@ -71,37 +73,48 @@ function stat(samples: number[]): Stat {
 const mib = 1024 * 1024;
 
 interface NodeMemory {
-  /** Bytes charged to the node's cgroup (page cache included). */
-  usageBytes: number;
-  /** usage minus inactive file cache: what kubelet and `docker stats` call the working set. */
-  workingSetBytes: number;
+  /** From the node's own memory cgroup; undefined when it has none (rootless on cgroup v1). */
+  cgroup?: {
+    /** Bytes charged to the node's cgroup (page cache included). */
+    usageBytes: number;
+    /** usage minus inactive file cache: what kubelet and `docker stats` call the working set. */
+    workingSetBytes: number;
+  };
+  /** Sum of the proportional set size of every process in the node (shared pages split). */
+  pssBytes: number;
 }
 
 /**
- * A node's memory, read inside the node from its own memory cgroup (nodes run with a private
- * cgroup namespace, so the root of the hierarchy they see is the container's cgroup). cgroup v1:
- * memory.usage_in_bytes and memory.stat's total_inactive_file; v2: memory.current and inactive_file.
- * Our Engine interface has no stats endpoint; this is the same number Docker's stats reports.
+ * A node's memory, read inside the node. Where the engine gives each container a memory cgroup,
+ * from that cgroup (nodes run with a private cgroup namespace, so the root they see is their own):
+ * cgroup v1 memory.usage_in_bytes and memory.stat's total_inactive_file, v2 memory.current and
+ * inactive_file; the same numbers Docker's stats endpoint reports (our Engine interface has none).
+ * Always also the PSS sum over /proc, the one figure a rootless cgroup v1 node has: there the
+ * memory cgroup a node sees is the engine session's, shared by every node. The two differ: PSS
+ * counts the file pages the node maps (its binaries) even when the page cache charged them to
+ * another cgroup (the first node, or the host, that read them); the cgroup counts kernel memory.
  */
-async function nodeMemory(engine: Engine, node: string): Promise<NodeMemory> {
+async function nodeMemory(engine: Engine, node: string, ownCgroup: boolean): Promise<NodeMemory> {
   const script = [
-    'set -e',
     'if [ -f /sys/fs/cgroup/memory/memory.usage_in_bytes ]; then',
     '  echo usage $(cat /sys/fs/cgroup/memory/memory.usage_in_bytes)',
     '  echo inactive $(awk \'$1=="total_inactive_file"{print $2}\' /sys/fs/cgroup/memory/memory.stat)',
-    'else',
+    'elif [ -f /sys/fs/cgroup/memory.current ]; then',
     '  echo usage $(cat /sys/fs/cgroup/memory.current)',
     '  echo inactive $(awk \'$1=="inactive_file"{print $2}\' /sys/fs/cgroup/memory.stat)',
     'fi',
+    'echo pss $(cat /proc/[0-9]*/smaps_rollup 2>/dev/null | awk \'$1=="Pss:"{kb+=$2} END{print kb*1024}\')',
   ].join('\n');
   const result = await engine.containers.exec(node, { cmd: ['sh', '-c', script], check: true });
   const value = (key: string): number => {
     const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(result.stdout);
-    if (match === null) throw new Error(`no ${key} in the memory cgroup of ${node}: ${result.stdout}`);
+    if (match === null) throw new Error(`no ${key} in the memory readings of ${node}: ${result.stdout}`);
     return Number(match[1]);
   };
+  const pssBytes = value('pss');
+  if (!ownCgroup) return { pssBytes };
   const usage = value('usage');
-  return { usageBytes: usage, workingSetBytes: usage - value('inactive') };
+  return { cgroup: { usageBytes: usage, workingSetBytes: usage - value('inactive') }, pssBytes };
 }
 
 interface Sample {
@@ -109,12 +122,18 @@ interface Sample {
   createWallMs: number;
   deleteWallMs: number;
   phases: Record<string, number>;
-  /** Role -> working set MiB of each node with that role. */
+  /** Role -> working set MiB of each node with that role (own memory cgroup only). */
   memoryMiB: Record<string, number[]>;
   usageMiB: Record<string, number[]>;
+  pssMiB: Record<string, number[]>;
 }
 
-async function sampleOnce(run: E2eRun, shape: (typeof shapes)[number], index: number): Promise<Sample> {
+async function sampleOnce(
+  run: E2eRun,
+  shape: (typeof shapes)[number],
+  index: number,
+  ownCgroup: boolean,
+): Promise<Sample> {
   const name = run.clusterName(`${shape.nodes}n${index}`);
   const started = performance.now();
   let created: CreatedClusterJson;
@@ -130,6 +149,7 @@ async function sampleOnce(run: E2eRun, shape: (typeof shapes)[number], index: nu
   );
   const memoryMiB: Record<string, number[]> = {};
   const usageMiB: Record<string, number[]> = {};
+  const pssMiB: Record<string, number[]> = {};
   let deleteWallMs: number;
   try {
     await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
@@ -138,10 +158,12 @@ async function sampleOnce(run: E2eRun, shape: (typeof shapes)[number], index: nu
       const readings: NodeMemory[] = [];
       for (let i = 0; i < 3; i += 1) {
         if (i > 0) await new Promise((resolve) => setTimeout(resolve, 5000));
-        readings.push(await nodeMemory(run.engine, node.name));
+        readings.push(await nodeMemory(run.engine, node.name, ownCgroup));
       }
-      (memoryMiB[node.role] ??= []).push(median(readings.map((r) => r.workingSetBytes)) / mib);
-      (usageMiB[node.role] ??= []).push(median(readings.map((r) => r.usageBytes)) / mib);
+      (pssMiB[node.role] ??= []).push(median(readings.map((r) => r.pssBytes)) / mib);
+      if (!ownCgroup) continue;
+      (memoryMiB[node.role] ??= []).push(median(readings.map((r) => r.cgroup!.workingSetBytes)) / mib);
+      (usageMiB[node.role] ??= []).push(median(readings.map((r) => r.cgroup!.usageBytes)) / mib);
     }
   } finally {
     const deleteStarted = performance.now();
@@ -152,12 +174,19 @@ async function sampleOnce(run: E2eRun, shape: (typeof shapes)[number], index: nu
   const phases: Record<string, number> = {};
   // Child phases carry node names; name them by role so runs (each its own cluster) line up.
   for (const t of created.timings) phases[t.phase.replaceAll(name, '<cluster>')] = t.ms;
-  return { totalMs: created.totalMs, createWallMs, deleteWallMs, phases, memoryMiB, usageMiB };
+  return { totalMs: created.totalMs, createWallMs, deleteWallMs, phases, memoryMiB, usageMiB, pssMiB };
 }
 
 function summarize(samples: Sample[]) {
   const phaseNames = [...new Set(samples.flatMap((s) => Object.keys(s.phases)))];
-  const roles = [...new Set(samples.flatMap((s) => Object.keys(s.memoryMiB)))];
+  const roles = [...new Set(samples.flatMap((s) => Object.keys(s.pssMiB)))];
+  const byRole = (pick: (s: Sample) => Record<string, number[]>) =>
+    Object.fromEntries(
+      roles
+        .map((r) => [r, samples.flatMap((s) => pick(s)[r] ?? [])] as const)
+        .filter(([, values]) => values.length > 0)
+        .map(([r, values]) => [r, stat(values)]),
+    ) as Record<string, Stat>;
   return {
     totalMs: stat(samples.map((s) => s.totalMs)),
     createWallMs: stat(samples.map((s) => s.createWallMs)),
@@ -165,30 +194,31 @@ function summarize(samples: Sample[]) {
     phasesMs: Object.fromEntries(
       phaseNames.map((p) => [p, stat(samples.map((s) => s.phases[p]).filter((v) => v !== undefined))]),
     ),
-    memoryWorkingSetMiB: Object.fromEntries(
-      roles.map((r) => [r, stat(samples.flatMap((s) => s.memoryMiB[r] ?? []))]),
-    ),
-    memoryUsageMiB: Object.fromEntries(
-      roles.map((r) => [r, stat(samples.flatMap((s) => s.usageMiB[r] ?? []))]),
-    ),
+    memoryWorkingSetMiB: byRole((s) => s.memoryMiB),
+    memoryUsageMiB: byRole((s) => s.usageMiB),
+    memoryPssMiB: byRole((s) => s.pssMiB),
   };
 }
 
 async function benchEngine(run: E2eRun) {
+  // Without a memory cgroup per container (rootless on cgroup v1) a node's cgroup is shared.
+  const ownCgroup = (await readEngineFacts(run.engine, silentLogger)).limits.memory;
   const results: Record<string, ReturnType<typeof summarize> & { nodes: number }> = {};
   for (const shape of shapes) {
     const samples: Sample[] = [];
     for (let i = 0; i < runs; i += 1) {
       log(`${run.target.id}: ${shape.id} run ${i + 1}/${runs}`);
-      samples.push(await sampleOnce(run, shape, i));
+      samples.push(await sampleOnce(run, shape, i, ownCgroup));
     }
     results[shape.id] = { nodes: shape.nodes, ...summarize(samples) };
   }
   const one = results['one-node']!;
   const three = results['three-node']!;
+  // The cgroup working set where the node has its own cgroup, else the PSS sum.
+  const memoryMeasure = ownCgroup ? 'memoryWorkingSetMiB' : 'memoryPssMiB';
   const controlPlane = Math.max(
-    one.memoryWorkingSetMiB['control-plane']?.median ?? Number.NaN,
-    three.memoryWorkingSetMiB['control-plane']?.median ?? Number.NaN,
+    one[memoryMeasure]['control-plane']?.median ?? Number.NaN,
+    three[memoryMeasure]['control-plane']?.median ?? Number.NaN,
   );
   return {
     clusters: results,
@@ -209,6 +239,7 @@ async function benchEngine(run: E2eRun) {
         met: Math.max(one.deleteWallMs.median, three.deleteWallMs.median) <= targets.deleteMs,
       },
       controlPlaneMemory: {
+        measure: memoryMeasure,
         medianMiB: controlPlane,
         targetMiB: targets.controlPlaneMemoryMiB,
         met: controlPlane <= targets.controlPlaneMemoryMiB,
@@ -235,7 +266,7 @@ async function main(): Promise<number> {
       createWallMs: 'wall time of the whole kur create process',
       deleteWallMs: 'wall time of the whole `kur delete cluster` process',
       memory:
-        'inside each node after settling: its memory cgroup (v1 memory.usage_in_bytes, v2 memory.current); working set = usage - inactive file cache; median of 3 readings 5 s apart',
+        'inside each node after settling, median of 3 readings 5 s apart: memoryUsageMiB = its own memory cgroup (v1 memory.usage_in_bytes, v2 memory.current), memoryWorkingSetMiB = usage - inactive file cache (as docker stats and kubelet), both only where the engine gives containers a memory cgroup; memoryPssMiB = sum of Pss over /proc/*/smaps_rollup in the node (always)',
     },
     targets,
     engines,
