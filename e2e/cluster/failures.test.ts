@@ -99,9 +99,7 @@ describeClusterEngines('failed and interrupted creates', (target) => {
 
   after(async function () {
     this.timeout(10 * 60_000);
-    if (run.engine === undefined) return;
-    for (const name of names) await run.forceDelete(name);
-    await run.dispose();
+    await run.cleanUp(names);
   });
 
   invalidConfigs.forEach((config, i) => {

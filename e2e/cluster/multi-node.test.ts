@@ -107,9 +107,7 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
 
   after(async function () {
     this.timeout(5 * 60_000);
-    if (run.engine === undefined) return;
-    await run.forceDelete(name);
-    await run.dispose();
+    await run.cleanUp([name]);
   });
 
   it('creates three nodes, all Ready, with their roles', async () => {

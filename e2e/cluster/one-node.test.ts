@@ -67,9 +67,7 @@ describeClusterEngines('one-node cluster', (target) => {
 
   after(async function () {
     this.timeout(5 * 60_000);
-    if (run.engine === undefined) return;
-    await run.forceDelete(name);
-    await run.dispose();
+    await run.cleanUp([name]);
   });
 
   it('creates the cluster and describes it in JSON', () => {

@@ -37,8 +37,10 @@ export async function removeTestObjects(engine: Engine, run: string): Promise<vo
 }
 
 /**
- * What the run left behind, plus any kur probe object (probes remove their own; one still
- * there after a few seconds leaked). Empty when everything was cleaned up.
+ * What the run left behind, plus any kur probe container or image (probes remove their own; one
+ * still there after a few seconds leaked). Empty when everything was cleaned up. The shared
+ * cluster network also carries the managed label but rightly stays while any cluster (a user's,
+ * another suite's) exists, so networks and volumes count only when they belong to this run.
  */
 export async function leftovers(engine: Engine, run: string): Promise<string[]> {
   const describe = (found: Awaited<ReturnType<typeof objectsWith>>, why: string): string[] => [
@@ -48,11 +50,15 @@ export async function leftovers(engine: Engine, run: string): Promise<string[]> 
     ...found.images.map((i) => `image ${i.repoTags.join(',') || i.id} (${why})`),
   ];
   const ours = describe(await objectsWith(engine, { [testRunLabel]: run }), `test run ${run}`);
-  let probes = describe(await objectsWith(engine, { [labels.managed]: true }), labels.managed);
+  const probeObjects = async (): Promise<string[]> => {
+    const { containers, images } = await objectsWith(engine, { [labels.managed]: true });
+    return describe({ containers, images, networks: [], volumes: [] }, labels.managed);
+  };
+  let probes = await probeObjects();
   if (probes.length > 0) {
     // Another kur process on this engine may be probing right now; its objects go within seconds.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    probes = describe(await objectsWith(engine, { [labels.managed]: true }), labels.managed);
+    probes = await probeObjects();
   }
   return [...ours, ...probes];
 }

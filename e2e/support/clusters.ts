@@ -65,6 +65,19 @@ export class E2eRun {
     await loadBusyboxImage(this.engine, this.image, testLabels(this.id));
   }
 
+  /**
+   * For after hooks: force-deletes the clusters, then disposes of the run whatever happened, and
+   * only then reports a cluster it could not remove (the engine refused: that is a finding).
+   */
+  async cleanUp(clusters: string[]): Promise<void> {
+    if (this.engine === undefined) return;
+    const errors: unknown[] = [];
+    for (const name of clusters) await this.forceDelete(name).catch((error: unknown) => errors.push(error));
+    await this.dispose();
+    if (errors.length > 0)
+      throw new AggregateError(errors, `could not remove cluster(s) ${clusters.join(', ')}`);
+  }
+
   /** Removes the test image (and any other object labelled for this run). Call from an after hook. */
   async dispose(): Promise<void> {
     if (this.engine === undefined) return;
