@@ -249,7 +249,7 @@ async function benchEngine(run: E2eRun) {
 }
 
 async function main(): Promise<number> {
-  const found = selectedEngines();
+  const found = selectedEngines(process.env, ['rootful-docker']);
   if ('missing' in found) {
     log(found.missing);
     return 2;

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import {
   ensureClusterNetwork,
@@ -30,6 +33,7 @@ describeEachEngine('node image', (target: TestEngine) => {
   const manifest = loadComponents();
   let engine: Engine;
   let info: EngineInfo;
+  let builtImageId: string;
 
   before(async function () {
     // The first build on a machine compiles Kubernetes (20+ minutes on 2 cores).
@@ -37,6 +41,7 @@ describeEachEngine('node image', (target: TestEngine) => {
     ensureBuilt();
     const built = await runKur(['--host', target.host, '-q', '-o', 'json', 'build', 'node-image']);
     expect(built.code, built.stderr).to.equal(0);
+    builtImageId = (JSON.parse(built.stdout) as { imageId: string }).imageId;
     engine = await connectEngine({ host: target.host, env: {}, logger: silentLogger });
     info = await detectEngine(engine, { logger: silentLogger });
     const plan = planCluster(normalizeClusterConfig({ name: `kur-nodeimage-${runId}` }), {
@@ -101,6 +106,32 @@ describeEachEngine('node image', (target: TestEngine) => {
       expect(entry, component.name).to.not.equal(undefined);
       expect(entry!.version).to.equal(component.version);
       expect(entry!.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256))).to.equal(true);
+    }
+  });
+
+  it('is reproducible: the engine holds the computed ID, and a rebuild under another name gives it again', async function () {
+    this.timeout(5 * 60_000);
+    expect((await engine.images.inspect(defaultNodeImage())).id).to.equal(builtImageId);
+    const dir = mkdtempSync(join(tmpdir(), 'kur-repro-'));
+    try {
+      const again = await runKur([
+        '--host',
+        target.host,
+        '-q',
+        '-o',
+        'json',
+        'build',
+        'node-image',
+        '--image',
+        `kur.local/node:repro-${runId}`,
+        '--archive',
+        join(dir, 'node.tar'),
+        '--no-load',
+      ]);
+      expect(again.code, again.stderr).to.equal(0);
+      expect((JSON.parse(again.stdout) as { imageId: string }).imageId).to.equal(builtImageId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -74,4 +74,29 @@ describe('progress steps', () => {
     expect(ran).to.equal(false);
     expect(String(failure)).to.contain('interrupted');
   });
+
+  for (const renderer of ['plain', 'interactive'] as const) {
+    it(`writes ${renderer} progress to stderr only, so stdout carries nothing but results`, async () => {
+      const written = { stdout: '', stderr: '' };
+      const originals = {
+        stdout: process.stdout.write.bind(process.stdout),
+        stderr: process.stderr.write.bind(process.stderr),
+      };
+      const capture = (stream: 'stdout' | 'stderr') =>
+        ((chunk: string | Uint8Array) => {
+          written[stream] += chunk.toString();
+          return true;
+        }) as typeof process.stdout.write;
+      process.stdout.write = capture('stdout');
+      process.stderr.write = capture('stderr');
+      try {
+        await runSteps([{ title: 'visible step', run: (step) => step.status('halfway') }], { renderer });
+      } finally {
+        process.stdout.write = originals.stdout;
+        process.stderr.write = originals.stderr;
+      }
+      expect(written.stdout).to.equal('');
+      expect(written.stderr).to.contain('visible step');
+    });
+  }
 });

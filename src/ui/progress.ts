@@ -1,7 +1,9 @@
 import {
   DefaultRenderer,
   Listr,
+  ListrLogger,
   PRESET_TIMER,
+  ProcessOutput,
   SilentRenderer,
   SimpleRenderer,
   type ListrTask,
@@ -65,12 +67,25 @@ export async function runSteps(steps: Step[], options: RunOptions): Promise<Step
     // kur handles SIGINT itself so it can roll back; listr2 must not exit the process.
     registerSignalListeners: false,
     renderer: rendererClass(options.renderer),
-    rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: false },
+    rendererOptions: {
+      timer: PRESET_TIMER,
+      collapseSubtasks: false,
+      logger: progressLogger(options.renderer !== 'interactive'),
+    },
     fallbackRenderer: SimpleRenderer,
-    fallbackRendererOptions: { timer: PRESET_TIMER },
+    fallbackRendererOptions: { timer: PRESET_TIMER, logger: progressLogger(true) },
   });
   await list.run();
   return timings;
+}
+
+/**
+ * listr2 writes progress to stdout by default; kur's stdout carries only results (`-o json` must
+ * parse), so every renderer writes to stderr. Icons as listr2 uses them: the plain renderer prints
+ * them itself, the interactive one draws its own.
+ */
+function progressLogger(useIcons: boolean): ListrLogger {
+  return new ListrLogger({ useIcons, processOutput: new ProcessOutput(process.stderr, process.stderr) });
 }
 
 type Renderer = typeof DefaultRenderer | typeof SimpleRenderer | typeof SilentRenderer;
