@@ -150,7 +150,11 @@ describeEachEngine('CLI --output json', (engine) => {
 
   it('info: the endpoint and what the engine allows', async function () {
     this.timeout(120_000);
-    const data = expectKeys(json(await kur(['info'])), ['kur', 'endpoint', 'engine', 'detectMs'], 'info');
+    const data = expectKeys(
+      json(await kur(['info'])),
+      ['kur', 'endpoint', 'engine', 'detectMs', 'preflight'],
+      'info',
+    );
     expect(expectKeys(data.kur, ['version'], 'info.kur')).to.deep.equal({ version: packageVersion });
     expect(expectKeys(data.endpoint, ['source', 'description', 'address'], 'info.endpoint')).to.deep.equal({
       source: '--host',
@@ -190,6 +194,14 @@ describeEachEngine('CLI --output json', (engine) => {
     expect(e.missingCapabilities).to.be.an('array');
     expect(e.warnings).to.be.an('array');
     expect(data.detectMs).to.be.a('number');
+    const checks = data.preflight as unknown[];
+    expect(checks, 'info.preflight').to.be.an('array').that.is.not.empty;
+    for (const check of checks) {
+      const keys = ['id', 'title', 'status', 'looked', 'message'];
+      const c = check as Record<string, unknown>;
+      expectKeys(check, 'fix' in c ? [...keys, 'fix'] : keys, `info.preflight ${String(c.id)}`);
+      expect(c.status).to.be.oneOf(['ok', 'warn', 'fail', 'skip']);
+    }
   });
 
   it('get clusters: {clusters: [{name, nodes: [{name, role, state, image}]}]}', async () => {
