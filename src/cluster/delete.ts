@@ -46,12 +46,22 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
   return { name, containers, volumes, networkRemoved, kubeconfigEntryRemoved };
 }
 
-/** Force-removes every container of a cluster, with its anonymous volumes, in parallel. */
+/**
+ * Kills, then removes, every container of a cluster with its anonymous volumes, in parallel.
+ * Killing first because a forced remove on Podman stops a node politely (systemd's halt signal,
+ * then a timeout), seconds per node; a disposable node has nothing to save.
+ */
 export async function removeClusterContainers(engine: Engine, name: string): Promise<string[]> {
   const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
   await Promise.all(
     found.map(async (c) => {
       try {
+        if (c.state === 'running') {
+          // It may stop on its own meanwhile (conflict: not running); the remove still follows.
+          await engine.containers.kill(c.id).catch((error: unknown) => {
+            if (!isKurError(error, 'conflict')) throw error;
+          });
+        }
         await engine.containers.remove(c.id, { force: true, volumes: true });
       } catch (error) {
         // Already gone (a concurrent delete, or the engine's auto-removal): that is the goal.
