@@ -36,7 +36,7 @@ interface NodeList {
   items: {
     metadata: { name: string; labels: Record<string, string> };
     spec: { podCIDR?: string };
-    status: { conditions: { type: string; status: string }[] };
+    status: { conditions: { type: string; status: string }[]; capacity: { pods: string } };
   }[];
 }
 
@@ -47,10 +47,17 @@ interface ServiceJson {
 /** The node port the NodePort service uses, published on a free host port by extraPortMappings. */
 const nodePort = 30080;
 
+/** Set through a kubeadmConfigPatches KubeletConfiguration patch; the kubelet's default is 110. */
+const patchedMaxPods = '150';
+
 function clusterConfig(hostPort: number): string {
   return [
     'apiVersion: kur.dev/v1alpha1',
     'kind: Cluster',
+    'kubeadmConfigPatches:',
+    '  - |',
+    '    kind: KubeletConfiguration',
+    `    maxPods: ${patchedMaxPods}`,
     'nodes:',
     '  - role: control-plane',
     '  - role: worker',
@@ -58,6 +65,8 @@ function clusterConfig(hostPort: number): string {
     `      - containerPort: ${nodePort}`,
     `        hostPort: ${hostPort}`,
     '  - role: worker',
+    '    labels:',
+    '      tier: e2e',
     '',
   ].join('\n');
 }
@@ -124,6 +133,14 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
     const cidrs = nodes.items.map((n) => n.spec.podCIDR ?? '');
     expect(new Set(cidrs).size).to.equal(3);
     for (const cidr of cidrs) expect(cidr).to.match(/^10\.244\.\d+\.0\/24$/);
+  });
+
+  it('applies the config: a kubelet patch on every node, node labels on their node', async () => {
+    const nodes = await kubectl.json<NodeList>(['get', 'nodes']);
+    for (const node of nodes.items)
+      expect(node.status.capacity.pods, node.metadata.name).to.equal(patchedMaxPods);
+    const labelled = nodes.items.filter((n) => n.metadata.labels.tier === 'e2e').map((n) => n.metadata.name);
+    expect(labelled).to.deep.equal([worker2]);
   });
 
   it('publishes the extraPortMappings host port on the worker container', async () => {
