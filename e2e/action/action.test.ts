@@ -133,9 +133,11 @@ describeClusterEngines('GitHub Action', (target) => {
 
   after(async function () {
     this.timeout(300_000);
-    for (const name of names) await run.forceDelete(name);
-    await run.dispose();
-    for (const runner of runners) runner.remove();
+    try {
+      await run.cleanUp(names);
+    } finally {
+      for (const runner of runners) runner.remove();
+    }
   });
 
   it('creates the cluster in the main step (outputs, KUBECONFIG, kur on PATH) and deletes it in the post step', async function () {

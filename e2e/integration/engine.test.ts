@@ -460,7 +460,10 @@ describe('kur info without a reachable engine', () => {
 
   it('lists every socket tried when nothing answers', async function () {
     // An unprivileged user cannot reach the rootful socket and has no sockets of its own.
-    if (process.getuid?.() !== 0) this.skip();
+    if (process.getuid?.() !== 0) {
+      console.log('      skipped: needs root, to run kur as a user (65534) that reaches no socket');
+      this.skip();
+    }
     const result = await runKur(['info'], {
       uid: 65534,
       gid: 65534,

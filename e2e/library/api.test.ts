@@ -36,8 +36,7 @@ describeClusterEngines('library API', (target) => {
 
   after(async function () {
     this.timeout(300_000);
-    for (const name of names) await run.forceDelete(name);
-    await run.dispose();
+    await run.cleanUp(names);
   });
 
   it('creates a cluster that `await using` deletes, kubeconfig file included', async function () {

@@ -28,8 +28,7 @@ describeClusterEngines('the mocha root-hook example', (target) => {
 
   after(async function () {
     this.timeout(300_000);
-    await run.forceDelete(name);
-    await run.dispose();
+    await run.cleanUp([name]);
   });
 
   it('creates the cluster before the specs and deletes it after them', async function () {

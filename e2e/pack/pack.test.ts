@@ -199,8 +199,7 @@ describe('npm pack', () => {
 
       after(async function () {
         this.timeout(300_000);
-        await run.forceDelete(name);
-        await run.dispose();
+        await run.cleanUp([name]);
       });
 
       it('creates a cluster and disposes it', async function () {

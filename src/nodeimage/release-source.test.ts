@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -197,30 +198,29 @@ describe('release source', () => {
     expect(await releaseCache(cacheDir)).to.deep.equal([]);
   });
 
-  it('leaves no cache entry when the connection breaks mid-download', async () => {
+  /** Publishes CoreDNS, then serves half of its archive and calls `then` with the response. */
+  async function serveHalfOfCoreDns(then: (res: ServerResponse) => void) {
     const coredns = component('coredns');
     const published = await publish(coredns);
     const path = servedPath(coredns);
     const bytes = await fs.readFile(published.archive);
     server.routes.set(path, (_req, res) => {
       res.writeHead(200, { 'content-length': bytes.length });
-      res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.destroy());
+      res.write(bytes.subarray(0, bytes.length >> 1), () => then(res));
     });
+    return { coredns, path };
+  }
+
+  it('leaves no cache entry when the connection breaks mid-download', async () => {
+    const { coredns, path } = await serveHalfOfCoreDns((res) => res.socket?.destroy());
     const error = await kurFailure(fetchReleaseComponent(coredns, options));
     expect(error.message).to.contain(`coredns v1.14.6: cannot download ${server.url}${path}`);
     expect(await releaseCache(cacheDir)).to.deep.equal([]);
   });
 
   it("stops on the caller's signal mid-download and leaves no cache entry", async () => {
-    const coredns = component('coredns');
-    const published = await publish(coredns);
-    const path = servedPath(coredns);
-    const bytes = await fs.readFile(published.archive);
     const controller = new AbortController();
-    server.routes.set(path, (_req, res) => {
-      res.writeHead(200, { 'content-length': bytes.length });
-      res.write(bytes.subarray(0, bytes.length >> 1), () => controller.abort());
-    });
+    const { coredns, path } = await serveHalfOfCoreDns(() => controller.abort());
     const error = await kurFailure(fetchReleaseComponent(coredns, { ...options, signal: controller.signal }));
     expect(error.kind).to.equal('cancelled');
     expect(error.message).to.equal(`coredns v1.14.6: downloading ${server.url}${path} was cancelled`);
