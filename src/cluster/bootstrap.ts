@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.js';
-import { nodePaths, type ClusterPlan, type NodePlan } from '../kube/plan.js';
+import type { ClusterPlan, NodePlan } from '../kube/plan.js';
+import { nodePaths } from '../node/layout.js';
 import { KurError, isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { dnsProbeScript, dnsQuery, parseDnsReply } from './dns-probe.js';

@@ -1,7 +1,7 @@
 import { contextName } from '../config/names.js';
 import { labels } from '../engine/labels.js';
 import type { ContainerSummary, Engine } from '../engine/types.js';
-import { nodePaths } from '../kube/plan.js';
+import { nodePaths } from '../node/layout.js';
 import { KurError } from '../util/errors.js';
 import { entryFromAdminConf, mergeKubeconfig } from './kubeconfig-merge.js';
 import { readFile } from './node-ops.js';

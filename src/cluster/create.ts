@@ -4,13 +4,8 @@ import { detectEngine, readEngineFacts, type EngineInfo } from '../engine/detect
 import { labels } from '../engine/labels.js';
 import type { ContainerSpec, Engine } from '../engine/types.js';
 import { caCertHash, generateBootstrapToken, generateCertificateKey } from '../kube/tokens.js';
-import {
-  kubeadmConfigFile,
-  nodePaths,
-  planCluster,
-  type ClusterFacts,
-  type ClusterPlan,
-} from '../kube/plan.js';
+import { nodePaths, parseNodeEnv, type NodeFacts } from '../node/layout.js';
+import { kubeadmConfigFile, planCluster, type ClusterFacts, type ClusterPlan } from '../kube/plan.js';
 import { nodeImageMetadata, type NodeImageMetadata } from '../nodeimage/image-labels.js';
 import {
   assertPreflight,
@@ -41,14 +36,11 @@ import { updateKubeconfigFile } from './kubeconfig-file.js';
 import { entryFromAdminConf, mergeKubeconfig, removeKubeconfigEntry } from './kubeconfig-merge.js';
 import {
   ensureClusterNetwork,
-  nodeEnvPath,
-  parseNodeEnv,
   readFile,
   removeClusterNetworkIfUnused,
   run,
   waitForSystemd,
   writeFiles,
-  type NodeFacts,
 } from './node-ops.js';
 import { apiServerEndpoint } from './clusters.js';
 import { removeClusterContainers } from './delete.js';
@@ -221,7 +213,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       run: async (step: StepContext) => {
         // The entrypoint found out what this host allows (snapshotter, writable cgroups): plan again with it.
         const first = plan().nodes[0]!;
-        state.nodeFacts = parseNodeEnv(await readFile(engine, first, nodeEnvPath));
+        state.nodeFacts = parseNodeEnv(await readFile(engine, first, nodePaths.nodeEnv));
         if (!state.nodeFacts.cgroupWritable) {
           logger.warn(
             'DEGRADED MODE: the nodes cannot write cgroups (a rootless engine without delegated cgroup controllers). ' +

@@ -6,7 +6,8 @@ import type { Engine } from '../engine/types.js';
 import { KurError, isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { clusterNodes, type ClusterNode } from './clusters.js';
-import { nodeEnvPath, parseNodeEnv, readFile, run } from './node-ops.js';
+import { nodePaths, parseNodeEnv } from '../node/layout.js';
+import { readFile, run } from './node-ops.js';
 
 /**
  * Loading images into a cluster's nodes without a registry: the image archive is taken from the
@@ -52,7 +53,7 @@ async function nodeImageIds(engine: Engine, node: ClusterNode): Promise<Set<stri
 }
 
 async function importArchive(engine: Engine, node: ClusterNode, archive: string): Promise<void> {
-  const facts = parseNodeEnv(await readFile(engine, node, nodeEnvPath));
+  const facts = parseNodeEnv(await readFile(engine, node, nodePaths.nodeEnv));
   await run(
     engine,
     node,

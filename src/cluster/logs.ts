@@ -2,6 +2,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../engine/types.js';
+import { nodePaths } from '../node/layout.js';
 import { KurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { kurVersion } from '../version.js';
@@ -38,7 +39,7 @@ const commands: Record<string, string[]> = {
   'ip-addr.txt': ['ip', 'addr'],
   'ip-route.txt': ['ip', 'route'],
   'iptables.txt': ['iptables-save'],
-  'kur-node.env': ['cat', '/etc/kur/node.env'],
+  'kur-node.env': ['cat', nodePaths.nodeEnv],
 };
 
 export async function exportLogs(options: ExportLogsOptions): Promise<ExportedLogs> {

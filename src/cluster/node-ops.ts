@@ -81,37 +81,6 @@ export async function readFile(engine: Engine, node: NodeRef, path: string): Pro
   return (await readContainerFile(engine, node.name, path)).toString('utf8');
 }
 
-/** The facts kur-entrypoint wrote to /etc/kur/node.env at this boot. */
-export interface NodeFacts {
-  userns: boolean;
-  cgroupVersion: 1 | 2;
-  cgroupWritable: boolean;
-  /** The node holds CAP_SYS_RESOURCE (it cannot lower oom_score_adj without it). */
-  capSysResource: boolean;
-  snapshotter: string;
-  iptables: string;
-  raw: Record<string, string>;
-}
-
-export const nodeEnvPath = '/etc/kur/node.env';
-
-export function parseNodeEnv(text: string): NodeFacts {
-  const raw: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match !== null) raw[match[1]!] = match[2]!.replace(/^"(.*)"$/, '$1');
-  }
-  return {
-    userns: raw.KUR_USERNS === 'true',
-    cgroupVersion: raw.KUR_CGROUP_VERSION === '2' ? 2 : 1,
-    cgroupWritable: raw.KUR_CGROUP_WRITABLE === 'true',
-    capSysResource: raw.KUR_CAP_SYS_RESOURCE !== 'false',
-    snapshotter: raw.KUR_SNAPSHOTTER ?? 'overlayfs',
-    iptables: raw.KUR_IPTABLES ?? 'nft',
-    raw,
-  };
-}
-
 export interface WaitOptions {
   timeoutMs: number;
   signal?: AbortSignal;

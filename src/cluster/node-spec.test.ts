@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { normalizeClusterConfig } from '../config/load.js';
 import { planCluster, type ClusterFacts } from '../kube/plan.js';
 import { clientHost } from './clusters.js';
-import { parseNodeEnv } from './node-ops.js';
+import { parseNodeEnv } from '../node/layout.js';
 import { nodeContainerSpec } from './node-spec.js';
 
 const facts: ClusterFacts = {

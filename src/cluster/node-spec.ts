@@ -4,6 +4,7 @@ import { labels } from '../engine/labels.js';
 import { privilegeSpec } from '../engine/privilege.js';
 import type { ContainerSpec, MountPropagation, MountSpec, PortBinding } from '../engine/types.js';
 import type { ClusterPlan, LoadBalancerPlan, NodePlan } from '../kube/plan.js';
+import { loadBalancerBinary } from '../node/layout.js';
 
 /** The engine network every kur cluster's nodes join. */
 export const clusterNetworkName = 'kur';
@@ -91,9 +92,6 @@ export function nodeContainerSpec(
     pidsLimit: -1,
   };
 }
-
-/** Where the node image keeps kur's TCP load balancer (images/go/lb). */
-export const loadBalancerBinary = '/usr/local/bin/kur-lb';
 
 /**
  * The HA load balancer: the node image running kur-lb in front of every control plane. It needs

@@ -2,6 +2,7 @@ import { KurError } from '../util/errors.js';
 import type { CgroupDriver } from './kubelet.js';
 import type { JsonObject } from './json.js';
 import { applyContainerdPatches, containerdConfigVersion, toToml } from './toml-patch.js';
+import { kurRuncPath } from '../node/layout.js';
 
 /** Chosen by the node's entrypoint: what mounts in this container (see images/node). */
 export type Snapshotter = 'overlayfs' | 'fuse-overlayfs' | 'native';
@@ -13,11 +14,6 @@ export const criRuntimePlugin = 'io.containerd.cri.v1.runtime';
 export const fuseOverlayfsSocket = '/run/containerd-fuse-overlayfs.sock';
 /** Drop-ins the node entrypoint writes (its snapshotter choice); kept so they still apply. */
 export const containerdDropIns = '/etc/containerd/conf.d/*.toml';
-/**
- * Where the node image must install kur-runc (images/go/kur-runc): the runc wrapper of the
- * degraded no-cgroups mode, which runs the real runc from /usr/local/sbin/runc.
- */
-export const kurRuncPath = '/usr/local/bin/kur-runc';
 
 export interface ContainerdConfigInput {
   /** runc's SystemdCgroup follows the kubelet's driver; a mismatch breaks every pod. */

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import type { ContainerdConfigInput } from './containerd.js';
-import { containerdConfig, kurRuncPath } from './containerd.js';
+import { containerdConfig } from './containerd.js';
+import { kurRuncPath } from '../node/layout.js';
 import { flannelManifest } from './flannel.js';
 import type { KubeadmInitInput, KubeadmJoinInput } from './kubeadm.js';
 import {

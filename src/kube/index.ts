@@ -1,5 +1,5 @@
 // Pure generators of what kur writes into nodes, and the cluster plan that ties them together.
-export { planCluster, kubeadmConfigFile, nodePaths } from './plan.js';
+export { planCluster, kubeadmConfigFile } from './plan.js';
 export type {
   BootstrapInputs,
   ClusterFacts,
@@ -20,7 +20,7 @@ export { kubeletConfiguration } from './kubelet.js';
 export type { CgroupDriver, KubeletConfigInput } from './kubelet.js';
 export { kubeProxyConfiguration } from './kube-proxy.js';
 export type { KubeProxyConfigInput } from './kube-proxy.js';
-export { containerdConfig, containerdConfigTable, kurRuncPath } from './containerd.js';
+export { containerdConfig, containerdConfigTable } from './containerd.js';
 export type { ContainerdConfigInput, Snapshotter } from './containerd.js';
 export { flannelManifest, flannelVxlanPort } from './flannel.js';
 export type { FlannelInput } from './flannel.js';

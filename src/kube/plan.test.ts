@@ -5,7 +5,8 @@ import { normalizeClusterConfig } from '../config/load.js';
 import type { ClusterConfigInput } from '../config/types.js';
 import { isKurError } from '../util/errors.js';
 import type { ClusterFacts } from './plan.js';
-import { kubeadmConfigFile, nodePaths, planCluster } from './plan.js';
+import { nodePaths } from '../node/layout.js';
+import { kubeadmConfigFile, planCluster } from './plan.js';
 
 const facts: ClusterFacts = {
   rootless: false,

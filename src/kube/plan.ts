@@ -1,5 +1,6 @@
 import { loadBalancerName, contextName, needsLoadBalancer, nodeNames } from '../config/names.js';
 import type { ClusterConfig, Mount, NodeRole, PortMapping } from '../config/types.js';
+import { nodePaths } from '../node/layout.js';
 import { KurError } from '../util/errors.js';
 import type { Snapshotter } from './containerd.js';
 import { containerdConfig } from './containerd.js';
@@ -101,15 +102,6 @@ export interface ClusterPlan {
   config: ClusterConfig;
   facts: ClusterFacts;
 }
-
-/** In-node paths of the files kur writes. */
-export const nodePaths = {
-  kubeadmConfig: '/kur/kubeadm.yaml',
-  containerdConfig: '/etc/containerd/config.toml',
-  flannelManifest: '/kur/manifests/flannel.yaml',
-  caCertificate: '/etc/kubernetes/pki/ca.crt',
-  adminKubeconfig: '/etc/kubernetes/admin.conf',
-} as const;
 
 /**
  * Everything the provisioning steps need, derived once from the config and the detected facts:

@@ -2,9 +2,8 @@ import { promises as fs } from 'node:fs';
 import { arch as hostArch } from 'node:os';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
-import { loadBalancerBinary } from '../cluster/node-spec.js';
 import type { Engine } from '../engine/types.js';
-import { kurRuncPath } from '../kube/containerd.js';
+import { entrypointPath, kurRuncPath, loadBalancerBinary, nodePaths } from '../node/layout.js';
 import {
   runSteps,
   type ProgressListener,
@@ -292,7 +291,7 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
           repoTags: [image],
           config: {
             architecture: arch,
-            entrypoint: ['/usr/local/bin/kur-entrypoint'],
+            entrypoint: [entrypointPath],
             cmd: ['/sbin/init'],
             env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
             // systemd halts cleanly on SIGRTMIN+3; SIGTERM would make it re-execute.
@@ -421,7 +420,7 @@ async function filesLayerEntries(manifest: NodeImageManifest): Promise<LayerEntr
   const kept = files.filter((e) => e.path !== 'README.md');
   kept.push({
     type: 'data',
-    path: 'etc/kur/manifest.json',
+    path: nodePaths.manifest.slice(1),
     content: `${JSON.stringify(manifest, null, 2)}\n`,
     mode: 0o644,
   });
