@@ -1,11 +1,43 @@
-import { loadComponents } from './components.js';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { imagesDir, loadComponents } from './components.js';
 
 /** Node images are named `kur.local/node:<kubernetes version>`: fully qualified, so Docker and Podman agree. */
 export function nodeImageName(kubernetesVersion: string): string {
   return `kur.local/node:${kubernetesVersion}`;
 }
 
-/** The image `kur create cluster` uses (and builds when missing): the pinned Kubernetes version's. */
+let defaultName: string | undefined;
+
+/**
+ * The image `kur create cluster` uses (and builds when missing): the pinned Kubernetes version's,
+ * tagged with a digest of the recipe under images/. A kur whose recipe changed (another
+ * entrypoint, a new preloaded image) therefore builds its own image instead of silently running
+ * nodes made from an older recipe that happens to carry the same Kubernetes version.
+ */
 export function defaultNodeImage(): string {
-  return nodeImageName(loadComponents().kubernetes);
+  defaultName ??= `${nodeImageName(loadComponents().kubernetes)}-${recipeDigest(imagesDir)}`;
+  return defaultName;
+}
+
+/** sha256 (12 hex digits) of every recipe file under `dir`: names and contents; docs and tests left out. */
+export function recipeDigest(dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of recipeFiles(dir)) {
+    hash.update(`${relative(dir, file)}\0`);
+    hash.update(readFileSync(file));
+    hash.update('\0');
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+function recipeFiles(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...recipeFiles(path));
+    else if (entry.isFile() && !/(\.md|_test\.go)$/.test(entry.name)) found.push(path);
+  }
+  return found.sort();
 }
