@@ -7,13 +7,7 @@ import { caCertHash, generateBootstrapToken, generateCertificateKey } from '../k
 import { nodePaths, parseNodeEnv, type NodeFacts } from '../node/layout.js';
 import { kubeadmConfigFile, planCluster, type ClusterFacts, type ClusterPlan } from '../kube/plan.js';
 import { nodeImageMetadata, type NodeImageMetadata } from '../nodeimage/image-labels.js';
-import {
-  assertPreflight,
-  renderChecks,
-  runPreflight,
-  summarizeChecks,
-  type PreflightRequest,
-} from '../preflight/index.js';
+import { assertPreflight, renderChecks, runPreflight, summarizeChecks } from '../preflight/index.js';
 import {
   runSteps,
   type ProgressListener,
@@ -44,6 +38,7 @@ import {
 } from './node-ops.js';
 import { apiServerEndpoint } from './clusters.js';
 import { removeClusterContainers } from './delete.js';
+import { preflightRequest } from './preflight-request.js';
 import {
   clusterNetworkName,
   loadBalancerContainerSpec,
@@ -392,37 +387,6 @@ function clusterFacts(
     ...(noCgroups ? { noCgroups: true } : {}),
     // Lowering oom_score_adj (the pause container asks for -998) needs CAP_SYS_RESOURCE.
     ...(node !== undefined && !node.capSysResource ? { restrictOomScoreAdj: true } : {}),
-  };
-}
-
-/**
- * Whether a rootless engine that cannot delegate cgroups gets a degraded cluster or a refusal.
- * See the README's rootless section for the evidence behind the choice.
- */
-export const rootlessWithoutCgroups: PreflightRequest['rootlessWithoutCgroups'] = 'supported-degraded';
-
-export function preflightRequest(config: ClusterConfig): PreflightRequest {
-  const hostPorts = config.nodes.flatMap((n) => n.extraPortMappings);
-  if (config.networking.apiServerPort !== 0) {
-    hostPorts.push({
-      containerPort: 6443,
-      hostPort: config.networking.apiServerPort,
-      listenAddress: config.networking.apiServerAddress,
-      protocol: 'TCP',
-    });
-  }
-  return {
-    hostPorts: hostPorts
-      .filter((p) => p.hostPort !== 0)
-      .map((p) => ({
-        address: p.listenAddress,
-        port: p.hostPort,
-        protocol: p.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp',
-      })),
-    nodeCount: config.nodes.length,
-    rootlessWithoutCgroups,
-    defaultCni: !config.networking.disableDefaultCNI,
-    kubeProxyMode: config.networking.kubeProxyMode,
   };
 }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../util/logger.js';
 import { kurVersion } from '../version.js';
 import { defaultClusterConfig } from '../config/load.js';
 import { renderChecks, runPreflight, type CheckResult } from '../preflight/index.js';
-import { preflightRequest } from './create.js';
+import { preflightRequest } from './preflight-request.js';
 
 export interface InfoOptions {
   host?: string | undefined;
