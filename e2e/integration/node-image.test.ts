@@ -3,12 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import {
-  ensureClusterNetwork,
-  removeClusterNetworkIfUnused,
-  run,
-  waitForSystemd,
-} from '../../src/cluster/node-ops.js';
+import { chooseAddresses } from '../../src/cluster/addresses.js';
+import { listClaims } from '../../src/cluster/claim.js';
+import { ensureClusterNetwork, removeClusterNetworkIfUnused } from '../../src/cluster/network.js';
+import { run, waitForSystemd } from '../../src/cluster/node-ops.js';
 import { nodeContainerSpec } from '../../src/cluster/node-spec.js';
 import { normalizeClusterConfig } from '../../src/config/load.js';
 import { connectEngine } from '../../src/engine/connect.js';
@@ -53,8 +51,19 @@ describeEachEngine('node image', (target: TestEngine) => {
       kubernetesVersion: manifest.kubernetes,
       images: { node: defaultNodeImage(), pause: '', flannel: '' },
     });
-    const spec = nodeContainerSpec(plan, plan.nodes[0]!, info, { hasLibModules: false, hasDevFuse: true });
-    await ensureClusterNetwork(engine, info.bridgeMtu, silentLogger);
+    const network = await ensureClusterNetwork(engine, { mtu: info.bridgeMtu, logger: silentLogger });
+    const attached = Object.values((await engine.networks.inspect('kur')).containers).map(
+      (c) => c.ipv4Address.split('/')[0] ?? '',
+    );
+    const claimed = (await listClaims(engine)).flatMap((c) => Object.values(c.claim.addresses));
+    const [ipv4] = chooseAddresses(network.plan, new Set([...attached, ...claimed]), 1);
+    const spec = nodeContainerSpec(
+      plan,
+      plan.nodes[0]!,
+      info,
+      { hasLibModules: false, hasDevFuse: true },
+      { runId, ipv4: ipv4! },
+    );
     const id = await engine.containers.create({
       ...spec,
       name,

@@ -11,7 +11,7 @@ const facts: ClusterFacts = {
   kubeconfigPath: '/tmp/kur-unit-x/kubeconfig',
   nodes: [{ name: 'unit-control-plane', role: 'control-plane', ipv4: '172.18.0.2' }],
   kubernetesVersion: 'v1.37.2',
-  timings: [{ path: ['Preflight'], durationMs: 12 }],
+  timings: [{ path: ['Preflight'], ids: ['preflight'], durationMs: 12 }],
   host: 'unix:///var/run/docker.sock',
 };
 

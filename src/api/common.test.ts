@@ -13,9 +13,14 @@ describe('library call plumbing', () => {
     emitter.on('progress', (event: ProgressEvent) => emitted.push(event));
     const listener = progressListener({ onProgress: (e) => called.push(e), progress: emitter });
     const events: ProgressEvent[] = [
-      { type: 'start', path: ['Start nodes'] },
-      { type: 'status', path: ['Start nodes', 'a-control-plane'], text: 'booting systemd' },
-      { type: 'done', path: ['Start nodes'], durationMs: 3 },
+      { type: 'start', path: ['Start nodes'], ids: ['nodes'] },
+      {
+        type: 'status',
+        path: ['Start nodes', 'a-control-plane'],
+        ids: ['nodes', 'a-control-plane'],
+        text: 'booting systemd',
+      },
+      { type: 'done', path: ['Start nodes'], ids: ['nodes'], durationMs: 3 },
     ];
     for (const event of events) listener?.(event);
     expect(called).to.deep.equal(events);

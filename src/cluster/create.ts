@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterConfig } from '../config/types.js';
-import { detectEngine, readEngineFacts, type EngineInfo } from '../engine/detect.js';
-import { labels } from '../engine/labels.js';
-import type { ContainerSpec, Engine } from '../engine/types.js';
-import { caCertHash, generateBootstrapToken, generateCertificateKey } from '../kube/tokens.js';
-import { nodePaths, parseNodeEnv, type NodeFacts } from '../node/layout.js';
-import { kubeadmConfigFile, planCluster, type ClusterFacts, type ClusterPlan } from '../kube/plan.js';
-import { nodeImageMetadata, type NodeImageMetadata } from '../nodeimage/image-labels.js';
-import { assertPreflight, renderChecks, runPreflight, summarizeChecks } from '../preflight/index.js';
+import type { Engine } from '../engine/types.js';
+import { generateBootstrapToken } from '../kube/tokens.js';
 import {
   runSteps,
   type ProgressListener,
@@ -17,34 +11,16 @@ import {
 } from '../ui/progress.js';
 import { KurError, isKurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import {
-  applyManifest,
-  bootstrapNode,
-  kubeadmInit,
-  kubeadmJoin,
-  probeCoreDnsEverySecond,
-  waitUntilReady,
-} from './bootstrap.js';
-import { clusterDnsIp } from './dns-probe.js';
-import { updateKubeconfigFile } from './kubeconfig-file.js';
-import { entryFromAdminConf, mergeKubeconfig, removeKubeconfigEntry } from './kubeconfig-merge.js';
-import {
-  ensureClusterNetwork,
-  readFile,
-  removeClusterNetworkIfUnused,
-  run,
-  waitForSystemd,
-  writeFiles,
-} from './node-ops.js';
-import { apiServerEndpoint } from './clusters.js';
-import { removeClusterContainers } from './delete.js';
-import { preflightRequest } from './preflight-request.js';
-import {
-  clusterNetworkName,
-  loadBalancerContainerSpec,
-  nodeContainerSpec,
-  type NodeHostFacts,
-} from './node-spec.js';
+import { claimPhase } from './create/claim.js';
+import { configurePhase } from './create/configure.js';
+import type { CreateInput, CreateRun } from './create/context.js';
+import { completePhase, kubeconfigPhase } from './create/kubeconfig.js';
+import { controlPlanePhase, joinPhase, podNetworkPhase, waitPhase } from './create/kubernetes.js';
+import { nodeImagePhase } from './create/node-image.js';
+import { nodesPhase } from './create/nodes.js';
+import { Pipeline, type StateOf } from './create/pipeline.js';
+import { preflightPhase } from './create/preflight.js';
+import type { NodeHostFacts } from './node-spec.js';
 import { Rollback } from './rollback.js';
 
 export interface CreateClusterOptions {
@@ -86,240 +62,53 @@ export interface CreatedCluster {
   timings: StepTiming[];
 }
 
-/** Mutable state shared by the create steps; each step fills in what the next ones read. */
-interface CreateState {
-  info?: EngineInfo;
-  image?: NodeImageMetadata;
-  plan?: ClusterPlan;
-  nodeFacts?: NodeFacts;
-  nodeIps: Map<string, string>;
-  token: string;
-  certificateKey?: string;
-  server?: string;
-  kubeconfig?: string;
-}
+/**
+ * Create, phase by phase: each takes what the phases before it produced. Read top to bottom,
+ * this is the whole use case; every phase lives in src/cluster/create/.
+ */
+export const createPhases = Pipeline.start<CreateInput>()
+  .then(preflightPhase)
+  .then(nodeImagePhase)
+  .then(claimPhase)
+  .then(nodesPhase)
+  .then(configurePhase)
+  .then(controlPlanePhase)
+  .then(podNetworkPhase)
+  .then(joinPhase)
+  .then(waitPhase)
+  .then(kubeconfigPhase)
+  .then(completePhase);
+
+/** Step ids of create's phases, in order: what tests and `--output json` timings match. */
+export const createPhaseIds = createPhases.ids;
 
 /**
- * Creates a cluster: preflight, network, node containers in parallel, configs, kubeadm init,
- * CNI, joins, readiness, kubeconfig. Any failure or abort rolls back what this run created
- * (unless `retain`), and the error names the phase that failed.
+ * Creates a cluster. Any failure or abort rolls back what this run created (unless `retain`),
+ * and the error names the phase that failed.
  */
 export async function createCluster(options: CreateClusterOptions): Promise<CreatedCluster> {
-  const { engine, logger, config } = options;
-  const rollback = new Rollback();
-  const state: CreateState = {
-    nodeIps: new Map(),
-    token: generateBootstrapToken(randomBytes),
-  };
+  const { logger, config } = options;
   const abort = new AbortController();
   const onAbort = (): void => abort.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted === true) onAbort();
-
-  const plan = (): ClusterPlan => {
-    if (state.plan === undefined) throw new KurError('internal', 'create: the cluster was not planned');
-    return state.plan;
+  const run: CreateRun = {
+    engine: options.engine,
+    logger,
+    config,
+    image: options.image,
+    ensureImage: options.ensureImage,
+    waitMs: options.waitMs,
+    kubeconfigPath: options.kubeconfigPath,
+    host: options.host,
+    runId: randomBytes(6).toString('hex'),
+    rollback: new Rollback(),
+    signal: abort.signal,
+    token: generateBootstrapToken(randomBytes),
   };
-
-  const steps = [
-    {
-      title: 'Preflight',
-      run: async (step: StepContext) => {
-        step.status('checking the host');
-        // Host checks first: they take milliseconds and must stop a doomed create before anything exists.
-        const facts = await readEngineFacts(engine, logger);
-        const report = await runPreflight({
-          connection: engine.endpoint.connection,
-          engine: facts,
-          request: preflightRequest(config),
-        });
-        const { warnings } = summarizeChecks(report.results);
-        if (warnings.length > 0) logger.warn(`preflight:\n${renderChecks(warnings)}`);
-        assertPreflight(report.results);
-        step.status('detecting the engine');
-        state.info = await detectEngine(engine, { logger });
-        if (state.info.privilege.kind === 'unavailable') {
-          throw new KurError('preflight', 'the engine cannot start privileged containers', {
-            detail: state.info.privilege.reason,
-          });
-        }
-        await assertClusterAbsent(engine, config.name);
-        step.status(`node image ${options.image}`);
-        await options.ensureImage(options.image, step);
-        state.image = nodeImageMetadata(await engine.images.inspect(options.image), options.image);
-        state.plan = planCluster(config, clusterFacts(state.info, state.image, options.image, undefined));
-        for (const node of state.plan.nodes) {
-          if (node.image !== options.image) await options.ensureImage(node.image, step);
-        }
-      },
-    },
-    {
-      title: 'Prepare the network',
-      run: async () => {
-        const { created } = await ensureClusterNetwork(engine, state.info?.bridgeMtu, logger);
-        if (created) rollback.add('network', () => removeClusterNetworkIfUnused(engine, logger));
-        // The name was free at preflight, so everything labelled with it from now on is this run's.
-        rollback.add(`containers of cluster ${config.name}`, () =>
-          removeClusterContainers(engine, config.name),
-        );
-      },
-    },
-    {
-      title: 'Start nodes',
-      run: (step: StepContext) =>
-        step.children(
-          [
-            ...(plan().loadBalancer === undefined
-              ? []
-              : [
-                  {
-                    title: plan().loadBalancer!.name,
-                    run: async () => {
-                      const id = await createOnClusterNetwork(
-                        engine,
-                        loadBalancerContainerSpec(plan(), plan().loadBalancer!),
-                        state.info?.bridgeMtu,
-                        logger,
-                      );
-                      await engine.containers.start(id);
-                    },
-                  },
-                ]),
-            ...plan().nodes.map((node) => ({
-              title: node.name,
-              run: async (child: StepContext) => {
-                const spec = nodeContainerSpec(plan(), node, state.info!, options.host);
-                const id = await createOnClusterNetwork(engine, spec, state.info?.bridgeMtu, logger);
-                await engine.containers.start(id);
-                child.status('booting systemd');
-                await waitForSystemd(engine, node, { timeoutMs: 120_000, signal: abort.signal, logger });
-                const info = await engine.containers.inspect(id);
-                const ip = Object.values(info.networks)[0]?.ipv4Address ?? '';
-                if (ip === '') throw new KurError('engine', `node ${node.name} has no IPv4 address`);
-                state.nodeIps.set(node.name, ip);
-              },
-            })),
-          ],
-          { concurrent: true },
-        ),
-    },
-    {
-      title: 'Configure nodes',
-      run: async (step: StepContext) => {
-        // The entrypoint found out what this host allows (snapshotter, writable cgroups): plan again with it.
-        const first = plan().nodes[0]!;
-        state.nodeFacts = parseNodeEnv(await readFile(engine, first, nodePaths.nodeEnv));
-        if (!state.nodeFacts.cgroupWritable) {
-          logger.warn(
-            'DEGRADED MODE: the nodes cannot write cgroups (a rootless engine without delegated cgroup controllers). ' +
-              'Pods run without CPU, memory or pid limits and without OOM isolation; resource stats show the whole node. ' +
-              'Fine for tests of behaviour, not of resource use. See "Rootless" in the README for the host fix.',
-          );
-        }
-        state.plan = planCluster(
-          config,
-          clusterFacts(state.info!, state.image!, options.image, state.nodeFacts),
-        );
-        if (plan().loadBalancer !== undefined) state.certificateKey = generateCertificateKey(randomBytes);
-        await step.children(
-          plan().nodes.map((node) => ({
-            title: node.name,
-            run: async () => {
-              await writeFiles(engine, node, node.files);
-              // containerd started at boot with the image's default config; load kur's.
-              await run(engine, node, ['systemctl', 'restart', 'containerd']);
-            },
-          })),
-          { concurrent: true },
-        );
-      },
-    },
-    {
-      title: 'Start the control plane',
-      run: async () => {
-        const node = bootstrapNode(plan());
-        const file = kubeadmConfigFile(plan(), node.name, {
-          nodeIP: state.nodeIps.get(node.name)!,
-          token: state.token,
-          ...(state.certificateKey !== undefined ? { certificateKey: state.certificateKey } : {}),
-        });
-        await writeFiles(engine, node, [file]);
-        await kubeadmInit(engine, node, state.certificateKey !== undefined);
-        await probeCoreDnsEverySecond(engine, node);
-      },
-    },
-    {
-      title: 'Install the pod network (Flannel VXLAN)',
-      skip: () => (state.plan?.cni === 'none' ? 'disableDefaultCNI is set' : false),
-      run: () => applyManifest(engine, bootstrapNode(plan()), nodePaths.flannelManifest),
-    },
-    {
-      title: 'Join nodes',
-      skip: () => (state.plan !== undefined && state.plan.nodes.length === 1 ? 'a single node' : false),
-      run: async (step: StepContext) => {
-        const bootstrap = bootstrapNode(plan());
-        const hash = caCertHash(await readFile(engine, bootstrap, nodePaths.caCertificate));
-        const joining = plan().nodes.filter((n) => !n.bootstrap);
-        const join = (name: string) => async () => {
-          const node = plan().nodes.find((n) => n.name === name)!;
-          const file = kubeadmConfigFile(plan(), name, {
-            nodeIP: state.nodeIps.get(name)!,
-            token: state.token,
-            caCertHashes: [hash],
-            ...(state.certificateKey !== undefined ? { certificateKey: state.certificateKey } : {}),
-          });
-          await writeFiles(engine, node, [file]);
-          await kubeadmJoin(engine, node);
-        };
-        // Control planes join one at a time (etcd membership changes are serial); workers together.
-        const controlPlanes = joining.filter((n) => n.role === 'control-plane');
-        if (controlPlanes.length > 0) {
-          await step.children(controlPlanes.map((n) => ({ title: n.name, run: join(n.name) })));
-        }
-        const workers = joining.filter((n) => n.role !== 'control-plane');
-        await step.children(
-          workers.map((n) => ({ title: n.name, run: join(n.name) })),
-          { concurrent: true },
-        );
-      },
-    },
-    {
-      title: 'Wait for nodes and DNS',
-      skip: () => (options.waitMs === 0 ? '--wait 0' : false),
-      run: (step: StepContext) =>
-        waitUntilReady(engine, bootstrapNode(plan()), {
-          expectedNodes: plan().nodes.map((n) => n.name),
-          dnsServer: clusterDnsIp(config.networking.serviceSubnet),
-          timeoutMs: options.waitMs,
-          signal: abort.signal,
-          logger,
-          onStatus: (text) => step.status(text),
-        }),
-    },
-    {
-      title: 'Write the kubeconfig',
-      run: async () => {
-        const node = bootstrapNode(plan());
-        state.server = await apiServerEndpoint(engine, config.name, false);
-        const entry = entryFromAdminConf(
-          await readFile(engine, node, nodePaths.adminKubeconfig),
-          plan().context,
-          state.server,
-        );
-        state.kubeconfig = mergeKubeconfig(undefined, entry);
-        if (options.kubeconfigPath !== undefined) {
-          const path = options.kubeconfigPath;
-          rollback.add(`kubeconfig entry ${plan().context} in ${path}`, () =>
-            updateKubeconfigFile(path, (existing) => removeKubeconfigEntry(existing, plan().context, path)),
-          );
-          await updateKubeconfigFile(path, (existing) => mergeKubeconfig(existing, entry, path));
-        }
-      },
-    },
-  ];
-
+  const state = { run };
   let failedPhase: string[] = [];
-  const work = runSteps(steps, {
+  const work = runSteps(createPhases.steps(state), {
     renderer: options.renderer,
     onEvent: (event) => {
       if (event.type === 'fail' && event.path.length > failedPhase.length) failedPhase = event.path;
@@ -334,95 +123,45 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     const interrupted = abort.signal.aborted;
     // Nothing new may start while rolling back (parallel node steps check the signal).
     if (!interrupted) abort.abort(error);
-    const failure = asCreateError(error, interrupted, config.name, failedPhase);
-    if (options.retain) {
-      logger.warn(
-        `keeping what was created for cluster ${config.name} (--retain); delete it with \`kur delete cluster --name ${config.name}\``,
-      );
-    } else if (rollback.size > 0) {
-      logger.info(`Rolling back cluster ${config.name}...`);
-      await rollback.run(logger);
-      // A node create in flight when the failure hit may land after the first pass: wait for the
-      // steps to settle (bounded), then remove again.
-      await Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
-      const leftovers = await rollback.runAgain(logger);
-      if (leftovers.length > 0) {
-        logger.warn(`could not remove everything:\n  ${leftovers.join('\n  ')}`);
-      }
-    }
-    throw failure;
+    await rollBack(run, options.retain, work);
+    throw asCreateError(error, interrupted, config.name, failedPhase);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-
+  // Every phase ran, so the state holds every result (the pipeline's type says which).
+  const done = state as StateOf<typeof createPhases>;
   return {
     name: config.name,
-    context: plan().context,
-    server: state.server!,
-    kubeconfig: state.kubeconfig!,
+    context: done.plan.context,
+    server: done.server,
+    kubeconfig: done.kubeconfig,
     kubeconfigPath: options.kubeconfigPath,
-    nodes: plan().nodes.map((n) => ({ name: n.name, role: n.role, ipv4: state.nodeIps.get(n.name) ?? '' })),
-    kubernetesVersion: state.image!.kubernetesVersion,
+    nodes: done.plan.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      ipv4: done.claim.addresses[n.name] ?? '',
+    })),
+    kubernetesVersion: done.image.kubernetesVersion,
     timings,
   };
 }
 
-function clusterFacts(
-  info: EngineInfo,
-  image: NodeImageMetadata,
-  nodeImage: string,
-  node: NodeFacts | undefined,
-): ClusterFacts {
-  const cgroupVersion = node?.cgroupVersion ?? info.cgroupVersion ?? 2;
-  // systemd is PID 1 in every node and owns the node's cgroups when it can write them.
-  const noCgroups = node !== undefined && !node.cgroupWritable;
-  return {
-    rootless: info.rootless,
-    cgroupVersion,
-    cgroupDriver: noCgroups ? 'cgroupfs' : 'systemd',
-    snapshotter: (node?.snapshotter ?? 'overlayfs') as ClusterFacts['snapshotter'],
-    provider: info.provider,
-    kubernetesVersion: image.kubernetesVersion,
-    images: { node: nodeImage, pause: image.pauseImage, flannel: image.flannelImage },
-    ...(noCgroups ? { noCgroups: true } : {}),
-    // Lowering oom_score_adj (the pause container asks for -998) needs CAP_SYS_RESOURCE.
-    ...(node !== undefined && !node.capSysResource ? { restrictOomScoreAdj: true } : {}),
-  };
-}
-
-/**
- * Creates a container on the shared network. Deleting the last other cluster removes that
- * network, and can do so between this create's network step and its containers: then the
- * network is made again and the create retried once.
- */
-async function createOnClusterNetwork(
-  engine: Engine,
-  spec: ContainerSpec,
-  mtu: number | undefined,
-  logger: Logger,
-): Promise<string> {
-  try {
-    return await engine.containers.create(spec);
-  } catch (error) {
-    if (!isKurError(error, 'notFound') || !/network/i.test(`${error.message} ${error.detail ?? ''}`))
-      throw error;
-    logger.debug(`network ${clusterNetworkName} vanished before ${spec.name} was created; making it again`);
-    await ensureClusterNetwork(engine, mtu, logger);
-    return engine.containers.create(spec);
-  }
-}
-
-async function assertClusterAbsent(engine: Engine, name: string): Promise<void> {
-  const existing = await engine.containers.list({ labels: { [labels.cluster]: name } });
-  if (existing.length > 0) {
-    throw new KurError(
-      'conflict',
-      `a cluster named "${name}" already exists (${existing.map((c) => c.name).join(', ')})`,
-      {
-        hint: `Delete it with \`kur delete cluster --name ${name}\`, or choose another name with --name.`,
-      },
+async function rollBack(run: CreateRun, retain: boolean, work: Promise<unknown>): Promise<void> {
+  const { logger, config, rollback } = run;
+  if (retain) {
+    logger.warn(
+      `keeping what was created for cluster ${config.name} (--retain); delete it with \`kur delete cluster --name ${config.name}\``,
     );
+    return;
   }
+  if (rollback.size === 0) return;
+  logger.info(`Rolling back cluster ${config.name}...`);
+  await rollback.run(logger);
+  // A node create in flight when the failure hit may land after the first pass: wait for the
+  // steps to settle (bounded), then remove again.
+  await Promise.race([work.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+  const leftovers = await rollback.runAgain(logger);
+  if (leftovers.length > 0) logger.warn(`could not remove everything:\n  ${leftovers.join('\n  ')}`);
 }
 
 /** Rejects as soon as the signal aborts, so rollback starts without waiting for a long exec. */

@@ -5,7 +5,8 @@ import { isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { updateKubeconfigFile, readIfExists } from './kubeconfig-file.js';
 import { hasKubeconfigEntry, removeKubeconfigEntry } from './kubeconfig-merge.js';
-import { removeClusterNetworkIfUnused } from './node-ops.js';
+import { withEngineLock } from './engine-lock.js';
+import { removeClusterNetworkIfUnused } from './network.js';
 
 export interface DeleteClusterOptions {
   engine: Engine;
@@ -31,9 +32,16 @@ export interface DeletedCluster {
  */
 export async function deleteCluster(options: DeleteClusterOptions): Promise<DeletedCluster> {
   const { engine, logger, name } = options;
+  const images = (await engine.containers.list({ labels: { [labels.cluster]: name } })).map((c) => c.image);
   const containers = await removeClusterContainers(engine, name);
   const volumes = await removeClusterVolumes(engine, name);
-  const networkRemoved = await removeClusterNetworkIfUnused(engine, logger);
+  // Under the engine lock, so a create that is claiming addresses on the network keeps it.
+  const networkRemoved =
+    images[0] === undefined
+      ? false
+      : await withEngineLock(engine, { image: images[0], logger }, () =>
+          removeClusterNetworkIfUnused(engine, logger),
+        );
   let kubeconfigEntryRemoved = false;
   if (options.kubeconfigPath !== undefined) {
     const path = options.kubeconfigPath;
@@ -51,8 +59,14 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
  * Killing first because a forced remove on Podman stops a node politely (systemd's halt signal,
  * then a timeout), seconds per node; a disposable node has nothing to save.
  */
-export async function removeClusterContainers(engine: Engine, name: string): Promise<string[]> {
-  const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
+export async function removeClusterContainers(
+  engine: Engine,
+  name: string,
+  only: { runId?: string } = {},
+): Promise<string[]> {
+  const found = await engine.containers.list({
+    labels: { [labels.cluster]: name, ...(only.runId !== undefined ? { [labels.run]: only.runId } : {}) },
+  });
   await Promise.all(
     found.map(async (c) => {
       try {

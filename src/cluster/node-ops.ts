@@ -1,12 +1,10 @@
 import type { Readable } from 'node:stream';
-import { labels } from '../engine/labels.js';
 import type { Engine, ExecResult } from '../engine/types.js';
 import type { PlannedFile } from '../kube/plan.js';
 import { readFile as readContainerFile, writeFiles as writeContainerFiles } from '../engine/files.js';
 import type { ArchiveEntry } from '../util/archive.js';
 import { KurError, isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { clusterNetworkName } from './node-spec.js';
 
 /**
  * Operations on one node container through the engine API: run a command, write files, read
@@ -124,59 +122,5 @@ export async function waitForSystemd(engine: Engine, node: NodeRef, options: Wai
       });
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(100 + attempt * 50, 500)));
-  }
-}
-
-/**
- * The network all kur clusters share. Created on first use; `created` tells the caller whether
- * this run made it (and so may remove it on rollback when no other cluster uses it).
- */
-export async function ensureClusterNetwork(
-  engine: Engine,
-  mtu: number | undefined,
-  logger: Logger,
-): Promise<{ created: boolean }> {
-  try {
-    await engine.networks.inspect(clusterNetworkName);
-    return { created: false };
-  } catch (error) {
-    if (!isKurError(error, 'notFound')) throw error;
-  }
-  try {
-    await engine.networks.create({
-      name: clusterNetworkName,
-      driver: 'bridge',
-      labels: { [labels.managed]: 'true' },
-      ...(mtu !== undefined ? { mtu } : {}),
-    });
-    logger.debug(`created network ${clusterNetworkName}${mtu !== undefined ? ` (MTU ${mtu})` : ''}`);
-    return { created: true };
-  } catch (error) {
-    // Another kur created it at the same moment: use theirs.
-    if (isKurError(error, 'conflict')) return { created: false };
-    throw error;
-  }
-}
-
-/** Removes the shared network when no container is attached to it any more. */
-export async function removeClusterNetworkIfUnused(engine: Engine, logger: Logger): Promise<boolean> {
-  let info;
-  try {
-    info = await engine.networks.inspect(clusterNetworkName);
-  } catch (error) {
-    if (isKurError(error, 'notFound')) return false;
-    throw error;
-  }
-  if (info.labels[labels.managed] !== 'true' || Object.keys(info.containers).length > 0) return false;
-  const others = await engine.containers.list({ labels: { [labels.cluster]: true } });
-  if (others.length > 0) return false;
-  try {
-    await engine.networks.remove(clusterNetworkName);
-    logger.debug(`removed network ${clusterNetworkName}`);
-    return true;
-  } catch (error) {
-    // Someone attached a container meanwhile: leave it.
-    if (isKurError(error, 'conflict') || isKurError(error, 'notFound')) return false;
-    throw error;
   }
 }

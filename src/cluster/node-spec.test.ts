@@ -50,6 +50,7 @@ describe('node container spec', () => {
         },
       },
       { hasLibModules: false, hasDevFuse: true },
+      { runId: 'run1', ipv4: '172.18.0.2' },
     );
     expect(spec.privileged).to.equal(undefined);
     expect(spec.capAdd).to.deep.equal(['CAP_SYS_ADMIN', 'CAP_NET_ADMIN']);
@@ -64,7 +65,16 @@ describe('node container spec', () => {
       'dev.kur.cluster': 'dev',
       'dev.kur.role': 'control-plane',
       'dev.kur.node': 'dev-control-plane',
+      'dev.kur.run': 'run1',
+      'dev.kur.ipv4': '172.18.0.2',
     });
+    // The address is static: engines re-assign dynamic ones when they restart.
+    expect(spec.network).to.deep.equal({
+      name: 'kur',
+      aliases: ['dev-control-plane'],
+      ipv4Address: '172.18.0.2',
+    });
+    expect(spec.restartPolicy).to.deep.equal({ name: 'unless-stopped' });
     // A single control plane publishes the API server on loopback, on a port the engine picks.
     expect(spec.ports).to.deep.equal([
       { containerPort: 6443, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 0 },
@@ -79,6 +89,7 @@ describe('node container spec', () => {
       plan.nodes[1]!,
       { provider: 'podman', rootless: true, privilege: { kind: 'privileged' } },
       { hasLibModules: true, hasDevFuse: true },
+      { runId: 'run1', ipv4: '172.18.0.3' },
     );
     expect(spec.privileged).to.equal(true);
     expect(spec.devices).to.deep.equal([{ hostPath: '/dev/fuse' }]);

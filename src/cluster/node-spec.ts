@@ -25,6 +25,16 @@ export function clusterLabels(cluster: string, role: string, node: string): Reco
   return { [labels.cluster]: cluster, [labels.role]: role, [labels.node]: node };
 }
 
+/** What a node keeps for life: the run that made it and its static address. */
+export interface NodeIdentity {
+  runId: string;
+  ipv4: string;
+}
+
+function identityLabels(identity: NodeIdentity): Record<string, string> {
+  return { [labels.run]: identity.runId, [labels.ipv4]: identity.ipv4 };
+}
+
 const propagation: Record<Mount['propagation'], MountPropagation> = {
   None: 'rprivate',
   HostToContainer: 'rslave',
@@ -51,8 +61,9 @@ export function nodeContainerSpec(
   node: NodePlan,
   engine: Pick<EngineInfo, 'provider' | 'rootless' | 'privilege'>,
   host: NodeHostFacts,
+  identity: NodeIdentity,
 ): ContainerSpec {
-  const nodeLabels = clusterLabels(plan.name, node.role, node.name);
+  const nodeLabels = { ...clusterLabels(plan.name, node.role, node.name), ...identityLabels(identity) };
   const mounts: MountSpec[] = [
     { type: 'volume', target: '/var', labels: nodeLabels },
     ...(host.hasLibModules
@@ -80,12 +91,13 @@ export function nodeContainerSpec(
     tmpfs: { '/run': 'rw', '/tmp': 'rw' },
     mounts,
     ports: node.portMappings.map(portBinding),
-    network: { name: clusterNetworkName, aliases: [node.name] },
+    network: { name: clusterNetworkName, aliases: [node.name], ipv4Address: identity.ipv4 },
     // systemd halts cleanly on SIGRTMIN+3; SIGTERM would make it re-execute itself.
     stopSignal: 'SIGRTMIN+3',
     stopTimeoutSeconds: 10,
-    // Restart after an engine restart, but do not loop on a node that cannot boot.
-    restartPolicy: { name: 'on-failure', maximumRetryCount: 1 },
+    // Back after every engine restart (on-failure counts restarts and gives up after its limit),
+    // yet stays down after `kur stop cluster`.
+    restartPolicy: { name: 'unless-stopped' },
     tty: true,
     init: false,
     // Podman defaults to 2048 processes per container: far too few for a node running pods.
@@ -97,12 +109,16 @@ export function nodeContainerSpec(
  * The HA load balancer: the node image running kur-lb in front of every control plane. It needs
  * no privileges and no systemd; backends are container names, resolved at each connect.
  */
-export function loadBalancerContainerSpec(plan: ClusterPlan, lb: LoadBalancerPlan): ContainerSpec {
+export function loadBalancerContainerSpec(
+  plan: ClusterPlan,
+  lb: LoadBalancerPlan,
+  identity: NodeIdentity,
+): ContainerSpec {
   return {
     name: lb.name,
     image: lb.image,
     hostname: lb.name,
-    labels: clusterLabels(plan.name, 'load-balancer', lb.name),
+    labels: { ...clusterLabels(plan.name, 'load-balancer', lb.name), ...identityLabels(identity) },
     entrypoint: [
       loadBalancerBinary,
       '--listen',
@@ -111,8 +127,8 @@ export function loadBalancerContainerSpec(plan: ClusterPlan, lb: LoadBalancerPla
     ],
     cmd: [],
     ports: lb.portMappings.map(portBinding),
-    network: { name: clusterNetworkName, aliases: [lb.name] },
-    restartPolicy: { name: 'on-failure', maximumRetryCount: 1 },
+    network: { name: clusterNetworkName, aliases: [lb.name], ipv4Address: identity.ipv4 },
+    restartPolicy: { name: 'unless-stopped' },
     stopTimeoutSeconds: 2,
   };
 }

@@ -244,7 +244,8 @@ export function networkCreateBody(spec: NetworkSpec): JsonRecord {
   const options: Record<string, string> = { ...(spec.options ?? {}) };
   if (spec.mtu !== undefined) options[mtuOption] = String(spec.mtu);
   const ipam: JsonRecord[] = [];
-  if (spec.subnet !== undefined) ipam.push(compact({ Subnet: spec.subnet, Gateway: spec.gateway }));
+  if (spec.subnet !== undefined)
+    ipam.push(compact({ Subnet: spec.subnet, Gateway: spec.gateway, IPRange: spec.ipRange }));
   if (spec.ipv6Subnet !== undefined) ipam.push({ Subnet: spec.ipv6Subnet });
   return compact({
     Name: spec.name,

@@ -11,6 +11,16 @@ export const labels = {
   role: 'dev.kur.role',
   /** Node name inside the cluster. */
   node: 'dev.kur.node',
+  /** The create run that made an object: rollback removes only its own run's objects. */
+  run: 'dev.kur.run',
+  /** A node's static IPv4 address on the kur network, chosen at create and kept for life. */
+  ipv4: 'dev.kur.ipv4',
+  /** On a cluster's claim: `node=ip,...`, every address the cluster holds, running or stopped. */
+  addresses: 'dev.kur.addresses',
+  /** On a cluster's claim: the API server's host port, kept for the cluster's life. */
+  apiPort: 'dev.kur.api-port',
+  /** On the kur network: the layout version (static addresses need a subnet kur configured). */
+  networkVersion: 'dev.kur.network-version',
   /** Objects kur creates for itself (probe images and containers), not for a cluster. */
   managed: 'dev.kur.managed',
   /** Set on everything a test creates, so a test run can prove it left nothing behind. */

@@ -269,6 +269,8 @@ export interface NetworkSpec {
   driver?: string;
   subnet?: string;
   gateway?: string;
+  /** Part of `subnet` the engine allocates dynamic addresses from; static ones may lie outside it. */
+  ipRange?: string;
   ipv6Subnet?: string;
   mtu?: number;
   labels?: Labels;

@@ -22,13 +22,25 @@ describe('progress steps', () => {
               { concurrent: true },
             ),
         },
-        { title: 'skipped', skip: () => 'nothing to do', run: () => void order.push('skipped') },
+        {
+          id: 'skip-me',
+          title: 'skipped',
+          skip: () => 'nothing to do',
+          run: () => void order.push('skipped'),
+        },
       ],
       { renderer: 'silent', onEvent: (e) => events.push(e) },
     );
     expect(order).to.deep.equal(['first', 'b', 'a']);
     expect(timings.map((t) => t.path.join('/'))).to.include.members(['first', 'nodes/a', 'nodes/b', 'nodes']);
-    expect(events).to.deep.include({ type: 'skip', path: ['skipped'], reason: 'nothing to do' });
+    expect(events).to.deep.include({
+      type: 'skip',
+      path: ['skipped'],
+      ids: ['skip-me'],
+      reason: 'nothing to do',
+    });
+    // Steps without an id get their title in kebab case.
+    expect(timings.find((t) => t.path.join('/') === 'nodes/a')?.ids).to.deep.equal(['nodes', 'a']);
   });
 
   it('stops at the first failure and reports it', async () => {

@@ -17,6 +17,11 @@ import {
  * Every step's duration is recorded so benchmarks and `--output json` can report phases.
  */
 export interface Step {
+  /**
+   * Stable identifier (`control-plane`): what tests and machines match, while titles are for
+   * people. Default: the title in kebab case.
+   */
+  id?: string;
   title: string;
   /** Return a reason to skip the step (shown to the user), or false to run it. */
   skip?: () => string | false;
@@ -31,12 +36,13 @@ export interface StepContext {
   readonly signal: AbortSignal;
 }
 
+/** `path` holds the titles from the top step down, `ids` the same steps' ids. */
 export type ProgressEvent =
-  | { type: 'start'; path: string[] }
-  | { type: 'status'; path: string[]; text: string }
-  | { type: 'done'; path: string[]; durationMs: number }
-  | { type: 'skip'; path: string[]; reason: string }
-  | { type: 'fail'; path: string[]; durationMs: number; error: unknown };
+  | { type: 'start'; path: string[]; ids: string[] }
+  | { type: 'status'; path: string[]; ids: string[]; text: string }
+  | { type: 'done'; path: string[]; ids: string[]; durationMs: number }
+  | { type: 'skip'; path: string[]; ids: string[]; reason: string }
+  | { type: 'fail'; path: string[]; ids: string[]; durationMs: number; error: unknown };
 
 export type ProgressListener = (event: ProgressEvent) => void;
 
@@ -44,6 +50,7 @@ export type RendererKind = 'interactive' | 'plain' | 'silent';
 
 export interface StepTiming {
   path: string[];
+  ids: string[];
   durationMs: number;
 }
 
@@ -58,10 +65,11 @@ export async function runSteps(steps: Step[], options: RunOptions): Promise<Step
   const timings: StepTiming[] = [];
   const signal = options.signal ?? new AbortController().signal;
   const emit = (event: ProgressEvent): void => {
-    if (event.type === 'done') timings.push({ path: event.path, durationMs: event.durationMs });
+    if (event.type === 'done')
+      timings.push({ path: event.path, ids: event.ids, durationMs: event.durationMs });
     options.onEvent?.(event);
   };
-  const list = new Listr(toListrTasks(steps, [], emit, signal), {
+  const list = new Listr(toListrTasks(steps, { path: [], ids: [] }, emit, signal), {
     concurrent: false,
     exitOnError: true,
     // kur handles SIGINT itself so it can roll back; listr2 must not exit the process.
@@ -98,23 +106,24 @@ function rendererClass(kind: RendererKind): Renderer {
 
 function toListrTasks(
   steps: Step[],
-  parent: string[],
+  parent: { path: string[]; ids: string[] },
   emit: ProgressListener,
   signal: AbortSignal,
 ): ListrTask<unknown, Renderer, typeof SimpleRenderer>[] {
   return steps.map((step) => {
-    const path = [...parent, step.title];
+    const path = [...parent.path, step.title];
+    const ids = [...parent.ids, step.id ?? kebab(step.title)];
     return {
       title: step.title,
       skip: () => {
         const reason = step.skip?.() ?? false;
-        if (reason !== false) emit({ type: 'skip', path, reason });
+        if (reason !== false) emit({ type: 'skip', path, ids, reason });
         return reason;
       },
       task: async (_ctx: unknown, task: Wrapper) => {
         signal.throwIfAborted();
         const started = performance.now();
-        emit({ type: 'start', path });
+        emit({ type: 'start', path, ids });
         let lastStatus = '';
         const context: StepContext = {
           status: (text) => {
@@ -122,11 +131,11 @@ function toListrTasks(
             if (text === lastStatus) return;
             lastStatus = text;
             task.output = text;
-            emit({ type: 'status', path, text });
+            emit({ type: 'status', path, ids, text });
           },
           children: async (children, opts = {}) => {
             await task
-              .newListr(toListrTasks(children, path, emit, signal), {
+              .newListr(toListrTasks(children, { path, ids }, emit, signal), {
                 concurrent: opts.concurrent ?? false,
                 exitOnError: true,
               })
@@ -137,13 +146,20 @@ function toListrTasks(
         try {
           await step.run(context);
         } catch (error) {
-          emit({ type: 'fail', path, durationMs: performance.now() - started, error });
+          emit({ type: 'fail', path, ids, durationMs: performance.now() - started, error });
           throw error;
         }
-        emit({ type: 'done', path, durationMs: performance.now() - started });
+        emit({ type: 'done', path, ids, durationMs: performance.now() - started });
       },
     };
   });
+}
+
+function kebab(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** Picks the renderer the guide asks for: listr2 on a terminal, plain lines in CI or -v, none with -q. */

@@ -1,0 +1,100 @@
+import { kubeadmConfigFile, type ClusterPlan } from '../../kube/plan.js';
+import { caCertHash } from '../../kube/tokens.js';
+import { nodePaths } from '../../node/layout.js';
+import { clusterDnsIp } from '../dns-probe.js';
+import {
+  applyManifest,
+  bootstrapNode,
+  kubeadmInit,
+  kubeadmJoin,
+  probeCoreDnsEverySecond,
+  waitUntilReady,
+} from '../bootstrap.js';
+import type { ClusterClaim } from '../claim.js';
+import { readFile, writeFiles } from '../node-ops.js';
+import type { CreateInput } from './context.js';
+import type { Phase } from './pipeline.js';
+
+type Bootstrapping = CreateInput & {
+  plan: ClusterPlan;
+  claim: ClusterClaim;
+  certificateKey: string | undefined;
+};
+
+function secrets(input: Bootstrapping, nodeName: string) {
+  return {
+    nodeIP: input.claim.addresses[nodeName] ?? '',
+    token: input.run.token,
+    ...(input.certificateKey !== undefined ? { certificateKey: input.certificateKey } : {}),
+  };
+}
+
+export const controlPlanePhase: Phase<Bootstrapping, object> = {
+  id: 'control-plane',
+  title: 'Start the control plane',
+  run: async (input) => {
+    const { run, plan } = input;
+    const node = bootstrapNode(plan);
+    await writeFiles(run.engine, node, [kubeadmConfigFile(plan, node.name, secrets(input, node.name))]);
+    await kubeadmInit(run.engine, node, input.certificateKey !== undefined);
+    await probeCoreDnsEverySecond(run.engine, node);
+    return {};
+  },
+};
+
+export const podNetworkPhase: Phase<CreateInput & { plan: ClusterPlan }, object> = {
+  id: 'pod-network',
+  title: 'Install the pod network (Flannel VXLAN)',
+  skip: ({ plan }) => (plan.cni === 'none' ? 'disableDefaultCNI is set' : false),
+  run: async ({ run, plan }) => {
+    await applyManifest(run.engine, bootstrapNode(plan), nodePaths.flannelManifest);
+    return {};
+  },
+};
+
+/** Control planes join one at a time (etcd membership changes are serial); workers together. */
+export const joinPhase: Phase<Bootstrapping, object> = {
+  id: 'join',
+  title: 'Join nodes',
+  skip: ({ plan }) => (plan.nodes.length === 1 ? 'a single node' : false),
+  run: async (input, step) => {
+    const { run, plan } = input;
+    const hash = caCertHash(await readFile(run.engine, bootstrapNode(plan), nodePaths.caCertificate));
+    const joining = plan.nodes.filter((n) => !n.bootstrap);
+    const join = (name: string) => ({
+      id: name,
+      title: name,
+      run: async () => {
+        const node = plan.nodes.find((n) => n.name === name)!;
+        const file = kubeadmConfigFile(plan, name, { ...secrets(input, name), caCertHashes: [hash] });
+        await writeFiles(run.engine, node, [file]);
+        await kubeadmJoin(run.engine, node);
+      },
+    });
+    const controlPlanes = joining.filter((n) => n.role === 'control-plane');
+    if (controlPlanes.length > 0) await step.children(controlPlanes.map((n) => join(n.name)));
+    const workers = joining.filter((n) => n.role !== 'control-plane');
+    await step.children(
+      workers.map((n) => join(n.name)),
+      { concurrent: true },
+    );
+    return {};
+  },
+};
+
+export const waitPhase: Phase<CreateInput & { plan: ClusterPlan }, object> = {
+  id: 'wait',
+  title: 'Wait for nodes and DNS',
+  skip: ({ run }) => (run.waitMs === 0 ? '--wait 0' : false),
+  run: async ({ run, plan }, step) => {
+    await waitUntilReady(run.engine, bootstrapNode(plan), {
+      expectedNodes: plan.nodes.map((n) => n.name),
+      dnsServer: clusterDnsIp(plan.config.networking.serviceSubnet),
+      timeoutMs: run.waitMs,
+      signal: run.signal,
+      logger: run.logger,
+      onStatus: (text) => step.status(text),
+    });
+    return {};
+  },
+};
