@@ -15,6 +15,8 @@ export interface ClusterClaim {
   /** Node (and load balancer) container name -> static IPv4 address. */
   addresses: Record<string, string>;
   apiPort: number;
+  /** The cluster DNS service address: start asks it a real question before it returns. */
+  clusterDns: string;
 }
 
 /** Node names are `<cluster>-<role>…`: a dot never appears in one, so a claim's name cannot collide. */
@@ -37,6 +39,7 @@ export function claimLabels(claim: ClusterClaim): Record<string, string> {
       .map(([node, ip]) => `${node}=${ip}`)
       .join(','),
     [labels.apiPort]: String(claim.apiPort),
+    [labels.clusterDns]: claim.clusterDns,
   };
 }
 
@@ -55,6 +58,7 @@ export function claimFromLabels(values: Record<string, string>): ClusterClaim | 
     runId: values[labels.run] ?? '',
     addresses,
     apiPort: Number(values[labels.apiPort] ?? 0),
+    clusterDns: values[labels.clusterDns] ?? '',
   };
 }
 

@@ -3,8 +3,10 @@ import { labels } from '../engine/labels.js';
 import type { ContainerSummary, Engine } from '../engine/types.js';
 import { nodePaths } from '../node/layout.js';
 import { KurError } from '../util/errors.js';
+import { claimRole } from './claim.js';
 import { entryFromAdminConf, mergeKubeconfig } from './kubeconfig-merge.js';
 import { readFile } from './node-ops.js';
+import { apiAnswers, clusterState, createCompleted, type ClusterState } from './state.js';
 
 /**
  * Reading clusters back from the engine. Cluster state lives in container labels, so these work
@@ -20,6 +22,7 @@ export interface ClusterNode {
 
 export interface ClusterSummary {
   name: string;
+  state: ClusterState;
   nodes: ClusterNode[];
 }
 
@@ -33,23 +36,58 @@ function byRoleThenName(a: ClusterNode, b: ClusterNode): number {
   return roleOrder.indexOf(a.role) - roleOrder.indexOf(b.role) || a.name.localeCompare(b.name);
 }
 
+/**
+ * Every cluster on the engine with its state, checked in parallel: one archive read per cluster
+ * (did create finish?) and, where every container runs, one HTTPS request to the API server, each
+ * bounded to a second.
+ */
 export async function listClusters(engine: Engine): Promise<ClusterSummary[]> {
   const containers = await engine.containers.list({ labels: { [labels.cluster]: true } });
-  const byCluster = new Map<string, ClusterNode[]>();
+  const byCluster = new Map<string, { claimed: boolean; nodes: ClusterNode[] }>();
   for (const c of containers) {
     const name = c.labels[labels.cluster];
     if (name === undefined) continue;
-    byCluster.set(name, [...(byCluster.get(name) ?? []), toNode(c)]);
+    const entry = byCluster.get(name) ?? { claimed: false, nodes: [] };
+    if (c.labels[labels.role] === claimRole) entry.claimed = true;
+    else entry.nodes.push(toNode(c));
+    byCluster.set(name, entry);
   }
-  return [...byCluster.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, nodes]) => ({ name, nodes: nodes.sort(byRoleThenName) }));
+  const local = engine.endpoint.connection.kind === 'unix';
+  const summaries = [...byCluster.entries()].map(async ([name, { claimed, nodes }]) => {
+    const complete = !claimed || (await withTimeout(createCompleted(engine, name), 1000, false));
+    const containerStates = nodes.map((n) => n.state);
+    const allRunning = containerStates.length > 0 && containerStates.every((s) => s === 'running');
+    const answers =
+      complete && allRunning && local
+        ? await withTimeout(
+            apiServerEndpoint(engine, name, false).then((server) => apiAnswers(server)),
+            1000,
+            false,
+          )
+        : undefined;
+    const state = clusterState({ complete, containerStates, apiAnswers: answers });
+    return { name, state, nodes: nodes.sort(byRoleThenName) };
+  });
+  return (await Promise.all(summaries)).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The check's answer, or `fallback` once `ms` have passed (a hung engine or port must not hang the listing). */
+async function withTimeout<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([work.catch(() => fallback), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The cluster's node containers (load balancer excluded); a missing cluster is an error. */
 export async function clusterNodes(engine: Engine, name: string): Promise<ClusterNode[]> {
   const containers = await engine.containers.list({ labels: { [labels.cluster]: name } });
-  const nodes = containers.map(toNode).filter((n) => n.role !== 'load-balancer');
+  const nodes = containers.map(toNode).filter((n) => n.role !== 'load-balancer' && n.role !== claimRole);
   if (nodes.length === 0) {
     throw new KurError('notFound', `no cluster named "${name}"`, {
       hint: 'List clusters with `kur get clusters`; create one with `kur create cluster`.',

@@ -41,6 +41,8 @@ export interface CreateClusterOptions {
   onEvent?: ProgressListener;
   signal?: AbortSignal;
   host: NodeHostFacts;
+  /** The phases to run; default {@link createPhases} (unit tests swap the engine probe). */
+  phases?: typeof createPhases;
 }
 
 export interface CreatedNode {
@@ -108,7 +110,7 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
   };
   const state = { run };
   let failedPhase: string[] = [];
-  const work = runSteps(createPhases.steps(state), {
+  const work = runSteps((options.phases ?? createPhases).steps(state), {
     renderer: options.renderer,
     onEvent: (event) => {
       if (event.type === 'fail' && event.path.length > failedPhase.length) failedPhase = event.path;

@@ -5,6 +5,7 @@ import { isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { updateKubeconfigFile, readIfExists } from './kubeconfig-file.js';
 import { hasKubeconfigEntry, removeKubeconfigEntry } from './kubeconfig-merge.js';
+import { claimRole } from './claim.js';
 import { withEngineLock } from './engine-lock.js';
 import { removeClusterNetworkIfUnused } from './network.js';
 
@@ -62,11 +63,12 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
 export async function removeClusterContainers(
   engine: Engine,
   name: string,
-  only: { runId?: string } = {},
+  only: { runId?: string; keepClaim?: boolean } = {},
 ): Promise<string[]> {
-  const found = await engine.containers.list({
+  const listed = await engine.containers.list({
     labels: { [labels.cluster]: name, ...(only.runId !== undefined ? { [labels.run]: only.runId } : {}) },
   });
+  const found = only.keepClaim === true ? listed.filter((c) => c.labels[labels.role] !== claimRole) : listed;
   await Promise.all(
     found.map(async (c) => {
       try {

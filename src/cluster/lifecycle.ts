@@ -1,8 +1,14 @@
-import type { Engine } from '../engine/types.js';
-import type { ProgressListener, RendererKind, StepTiming } from '../ui/progress.js';
-import { KurError } from '../util/errors.js';
+import { labels } from '../engine/labels.js';
+import type { ContainerSummary, Engine } from '../engine/types.js';
+import { contextName } from '../config/names.js';
+import { runSteps, type ProgressListener, type RendererKind, type StepTiming } from '../ui/progress.js';
+import { isKurError, KurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { waitUntilReady } from './bootstrap.js';
+import { claimFromLabels, claimRole, type ClusterClaim } from './claim.js';
+import { apiServerEndpoint } from './clusters.js';
 import type { CreatedNode } from './create.js';
+import { waitForSystemd } from './node-ops.js';
 
 /** Stop and start of an existing cluster: state kept in the node containers and their volumes. */
 export interface StopClusterOptions {
@@ -37,10 +43,131 @@ export interface StartedCluster {
   timings: StepTiming[];
 }
 
-export function stopCluster(options: StopClusterOptions): Promise<StoppedCluster> {
-  return Promise.reject(new KurError('internal', `stop of ${options.name}: not implemented yet`));
+/** Step ids of start, in order. */
+export const startPhaseIds = ['start-nodes', 'wait'] as const;
+
+/** How long systemd in a node gets to halt before the engine kills it. */
+const stopTimeoutSeconds = 5;
+
+interface ClusterContainers {
+  claim: ClusterClaim | undefined;
+  containers: ContainerSummary[];
 }
 
-export function startCluster(options: StartClusterOptions): Promise<StartedCluster> {
-  return Promise.reject(new KurError('internal', `start of ${options.name}: not implemented yet`));
+async function findCluster(engine: Engine, name: string): Promise<ClusterContainers> {
+  const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
+  const claimContainer = found.find((c) => c.labels[labels.role] === claimRole);
+  const containers = found.filter((c) => c !== claimContainer);
+  if (containers.length === 0) {
+    throw new KurError('notFound', `no cluster named "${name}"${claimContainer ? ' with nodes' : ''}`, {
+      hint: 'List clusters with `kur get clusters`.',
+    });
+  }
+  return { claim: claimContainer && claimFromLabels(claimContainer.labels), containers };
+}
+
+/**
+ * Stops every container of a cluster in parallel. Nodes halt systemd (their stop signal), which
+ * stops the kubelet, pods and etcd cleanly; everything they hold stays in their volumes. The
+ * engine keeps a stopped container down across its own restarts (restart policy unless-stopped).
+ */
+export async function stopCluster(options: StopClusterOptions): Promise<StoppedCluster> {
+  const { containers } = await findCluster(options.engine, options.name);
+  await Promise.all(
+    containers
+      .filter((c) => c.state === 'running' || c.state === 'restarting')
+      .map(async (c) => {
+        try {
+          await options.engine.containers.stop(c.id, { timeoutSeconds: stopTimeoutSeconds });
+        } catch (error) {
+          // Stopped meanwhile (a concurrent stop): that is the goal.
+          if (!isKurError(error, 'conflict') && !isKurError(error, 'notFound')) throw error;
+        }
+      }),
+  );
+  return { name: options.name, containers: containers.map((c) => c.name).sort() };
+}
+
+/**
+ * Starts a stopped or degraded cluster and waits, like create, until every node is Ready and
+ * DNS answers. Nodes come back on their claimed addresses and the API server on its port, so
+ * the kubeconfig written at create still works.
+ */
+export async function startCluster(options: StartClusterOptions): Promise<StartedCluster> {
+  const { engine, logger, name } = options;
+  const { claim, containers } = await findCluster(engine, name);
+  const nodes = containers.filter((c) => c.labels[labels.role] !== 'load-balancer');
+  const bootstrap = nodes.find((c) => c.name === `${name}-control-plane`) ?? nodes.find(isControlPlane);
+  if (bootstrap === undefined) throw new KurError('notFound', `cluster "${name}" has no control-plane node`);
+  const signal = options.signal ?? new AbortController().signal;
+  const timings = await runSteps(
+    [
+      {
+        id: startPhaseIds[0],
+        title: 'Start nodes',
+        run: (step) =>
+          step.children(
+            containers.map((c) => ({
+              id: c.name,
+              title: c.name,
+              run: async () => {
+                if (c.state !== 'running') await engine.containers.start(c.id);
+                if (c.labels[labels.role] === 'load-balancer') return;
+                await waitForSystemd(engine, c, { timeoutMs: 120_000, signal, logger });
+                await assertAddress(engine, c);
+              },
+            })),
+            { concurrent: true },
+          ),
+      },
+      {
+        id: startPhaseIds[1],
+        title: 'Wait for nodes and DNS',
+        skip: () =>
+          options.waitMs === 0 ? '--wait 0' : claim === undefined ? 'the cluster has no claim' : false,
+        run: (step) =>
+          waitUntilReady(engine, bootstrap, {
+            expectedNodes: nodes.map((n) => n.name),
+            dnsServer: claim!.clusterDns,
+            timeoutMs: options.waitMs,
+            signal,
+            logger,
+            onStatus: (text) => step.status(text),
+          }),
+      },
+    ],
+    { renderer: options.renderer, ...(options.onEvent ? { onEvent: options.onEvent } : {}), signal },
+  );
+  return {
+    name,
+    context: contextName(name),
+    server: await apiServerEndpoint(engine, name, false),
+    nodes: nodes.map((n) => ({
+      name: n.name,
+      role: n.labels[labels.role] ?? 'unknown',
+      ipv4: n.labels[labels.ipv4] ?? '',
+    })),
+    timings,
+  };
+}
+
+function isControlPlane(c: ContainerSummary): boolean {
+  return c.labels[labels.role] === 'control-plane';
+}
+
+/** A node must be back on the address its configs name; anything else would talk to a stranger. */
+async function assertAddress(engine: Engine, c: ContainerSummary): Promise<void> {
+  const claimed = c.labels[labels.ipv4];
+  if (claimed === undefined) return;
+  const info = await engine.containers.inspect(c.id);
+  const actual = Object.values(info.networks)[0]?.ipv4Address ?? '';
+  if (actual !== claimed) {
+    throw new KurError(
+      'engine',
+      `node ${c.name} came back on ${actual || 'no address'}, not its own ${claimed}`,
+      {
+        hint: 'Another container took the address. Delete and re-create the cluster.',
+      },
+    );
+  }
 }

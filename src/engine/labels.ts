@@ -19,6 +19,8 @@ export const labels = {
   addresses: 'dev.kur.addresses',
   /** On a cluster's claim: the API server's host port, kept for the cluster's life. */
   apiPort: 'dev.kur.api-port',
+  /** On a cluster's claim: the cluster DNS service address. */
+  clusterDns: 'dev.kur.cluster-dns',
   /** On the kur network: the layout version (static addresses need a subnet kur configured). */
   networkVersion: 'dev.kur.network-version',
   /** Objects kur creates for itself (probe images and containers), not for a cluster. */

@@ -6,6 +6,7 @@ import { planCluster, type ClusterPlan } from '../../kube/plan.js';
 import { KurError } from '../../util/errors.js';
 import { chooseAddresses, choosePort, type NetworkPlan } from '../addresses.js';
 import { alreadyExists, createClaim, listClaims, type ClusterClaim } from '../claim.js';
+import { clusterDnsIp } from '../dns-probe.js';
 import { withEngineLock } from '../engine-lock.js';
 import { ensureClusterNetwork, readHostRoutes, removeClusterNetworkIfUnused } from '../network.js';
 import { clusterNetworkName } from '../node-spec.js';
@@ -54,6 +55,7 @@ export const claimPhase: Phase<ClaimInput, ClaimOutput> = {
         runId: run.runId,
         addresses: Object.fromEntries(names.map((n, i) => [n, ips[i]!])),
         apiPort,
+        clusterDns: clusterDnsIp(run.config.networking.serviceSubnet),
       };
       const id = await createClaim(run.engine, claim, run.image);
       run.rollback.add(`the claim of ${claim.cluster}`, () =>

@@ -19,7 +19,7 @@ export const nodesPhase: Phase<NodesInput, object> = {
     // Registered before the first create: a container whose create is in flight when the run
     // fails is removed by the second rollback pass. Only this run's containers, by its run id.
     run.rollback.add(`containers of cluster ${plan.name} from this run`, () =>
-      removeClusterContainers(run.engine, plan.name, { runId: run.runId }),
+      removeClusterContainers(run.engine, plan.name, { runId: run.runId, keepClaim: true }),
     );
     const lb = plan.loadBalancer;
     const address = (name: string): { runId: string; ipv4: string } => ({

@@ -26,6 +26,15 @@ export class Pipeline<Input extends object, State extends object> {
     return new Pipeline<Input, State & Out>([...this.phases, phase]);
   }
 
+  /** The same pipeline with one phase swapped for another of the same type (tests fake the engine probe). */
+  replacing<I, O>(original: Phase<I, O>, replacement: Phase<I, O>): Pipeline<Input, State> {
+    return new Pipeline<Input, State>(
+      this.phases.map((p) =>
+        p === (original as unknown as AnyPhase) ? (replacement as unknown as AnyPhase) : p,
+      ),
+    );
+  }
+
   get ids(): string[] {
     return this.phases.map((p) => p.id);
   }
