@@ -24,7 +24,7 @@ import {
   type ComponentsManifest,
 } from './components.js';
 import { binaryEntries, buildPreloadLayer, type PreloadResult } from './container-images.js';
-import { nodeImageName } from './defaults.js';
+import { defaultNodeImage } from './defaults.js';
 import { buildComponent, findGo, toolComponents, type BuiltComponent, type GoToolchain } from './go-build.js';
 import { localComponents, type LocalSource } from './local-source.js';
 import { fetchReleaseComponent, type FetchedComponent } from './release-source.js';
@@ -143,7 +143,8 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
       hint: `Build ${manifest.kubernetes} (the default), or change images/components.json and the Go modules under images/go.`,
     });
   }
-  const image = options.image ?? nodeImageName(version);
+  // The pinned version is the only one: its default name carries the recipe digest, as create expects.
+  const image = options.image ?? defaultNodeImage();
   const arch = goArch[hostArch()] ?? hostArch();
   if (arch !== 'amd64') {
     throw new KurError(
