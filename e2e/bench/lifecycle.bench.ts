@@ -1,0 +1,93 @@
+/**
+ * Lifecycle benchmark: `npx tsx e2e/bench/lifecycle.bench.ts` (part of `make bench`).
+ *
+ * On each engine KUR_E2E_ENGINES selects (default rootful-docker), through the built CLI: creates
+ * a one-node and a three-node cluster, then KUR_BENCH_RUNS times (default 3) `kur stop cluster`
+ * and `kur start cluster` (which returns once every node is Ready and DNS answers), and, as root,
+ * once an engine restart of both clusters until every node is Ready and the cluster DNS answers
+ * (Docker restarts nodes itself; on rootless Podman `kur start cluster` does). Prints one JSON
+ * document on stdout with medians and every sample; progress goes to stderr.
+ */
+import { randomBytes } from 'node:crypto';
+import { selectedEngines } from '../support/cluster-engines.js';
+import { E2eRun } from '../support/clusters.js';
+import { lifecycle, restartEngine } from '../support/durability.js';
+
+const runs = Number(process.env.KUR_BENCH_RUNS ?? 3);
+const targets = { stopMs: 3_000, startOneNodeMs: 15_000, engineRestartThreeNodesMs: 30_000 };
+const threeNodes = [
+  'apiVersion: kur.dev/v1alpha1',
+  'kind: Cluster',
+  'nodes:',
+  '  - role: control-plane',
+  '  - role: worker',
+  '  - role: worker',
+  '',
+].join('\n');
+
+function log(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return Math.round(performance.now() - started);
+}
+
+async function benchEngine(run: E2eRun): Promise<object> {
+  const one = run.clusterName('bench-one');
+  const three = run.clusterName('bench-three');
+  await run.prepare();
+  try {
+    await run.createCluster(one);
+    await run.createCluster(three, { config: threeNodes });
+    const result: Record<string, object> = {};
+    for (const [id, name] of [
+      ['one-node', one],
+      ['three-node', three],
+    ] as const) {
+      const stop: number[] = [];
+      const start: number[] = [];
+      for (let i = 0; i < runs; i += 1) {
+        stop.push(await timed(() => lifecycle(run, 'stop', name)));
+        start.push(await timed(() => lifecycle(run, 'start', name)));
+        log(`${run.target.id} ${id}: stop ${stop.at(-1)} ms, start to Ready + DNS ${start.at(-1)} ms`);
+      }
+      result[id] = {
+        stopMs: { median: median(stop), samples: stop },
+        startMs: { median: median(start), samples: start },
+      };
+    }
+    if (process.getuid?.() === 0) {
+      const ms = await timed(async () => {
+        await restartEngine(run.target.id);
+        await run.prepare();
+        // start waits for Ready + DNS; on Docker the nodes are already coming back by themselves.
+        await Promise.all([one, three].map((name) => lifecycle(run, 'start', name)));
+      });
+      log(`${run.target.id}: engine restart to every node Ready + DNS: ${ms} ms`);
+      result.engineRestart = { bothClustersReadyWithDnsMs: ms };
+    }
+    return result;
+  } finally {
+    await run.cleanUp([one, three]);
+  }
+}
+
+const found = selectedEngines(process.env, ['rootful-docker']);
+if ('missing' in found) {
+  log(`no engines: ${found.missing}`);
+  process.exit(1);
+}
+const engines: Record<string, object> = {};
+for (const target of found.engines) {
+  engines[target.id] = await benchEngine(new E2eRun(target, randomBytes(3).toString('hex')));
+}
+process.stdout.write(`${JSON.stringify({ runs, targets, engines }, null, 2)}\n`);
