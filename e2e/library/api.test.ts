@@ -15,7 +15,9 @@ import {
   type ProgressEvent,
 } from '../../src/index.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
-import { clusterObjects, E2eRun, eventually } from '../support/clusters.js';
+import { clusterObjects } from '../support/engine-objects.js';
+import { E2eRun } from '../support/clusters.js';
+import { eventually } from '../support/eventually.js';
 import { readyNodes } from './kube-api.js';
 
 /** Temp directories a cluster's private kubeconfig lives in (`<tmpdir>/kur-<name>-XXXXXX`). */

@@ -209,7 +209,10 @@ describeEachEngine('CLI --output json', (engine) => {
     expect(data.clusters).to.be.an('array');
     // Other suites may have clusters on this engine: every entry must have the shape.
     for (const cluster of data.clusters as unknown[]) {
-      const c = expectKeys(cluster, ['name', 'nodes'], 'a cluster');
+      // `state` arrives with the engine layer's cluster states; then it is always there.
+      const keys = ['name', 'nodes', ...('state' in (cluster as object) ? ['state'] : [])];
+      const c = expectKeys(cluster, keys, 'a cluster');
+      if ('state' in c) expect(c.state).to.be.oneOf(['running', 'stopped', 'degraded', 'incomplete']);
       for (const node of c.nodes as unknown[]) expectKeys(node, ['name', 'role', 'state', 'image'], 'a node');
     }
   });
