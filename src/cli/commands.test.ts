@@ -28,7 +28,7 @@ describe('CLI commands', () => {
     const clusters = [
       { name: 'a', state: 'running', nodes: [node] },
       { name: 'b', state: 'stopped', nodes: [node, node] },
-    ] as unknown as ClusterSummary[]; // `state` is the engine layer's coming field
+    ] as ClusterSummary[];
     expect(renderClusters({ clusters }).split('\n')).to.deep.equal([
       'NAME   STATE     NODES',
       'a      running   1',

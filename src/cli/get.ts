@@ -41,13 +41,12 @@ export function registerGet(get: Command): void {
     });
 }
 
-/** One line a cluster; `state` once the engine layer reports it (running, stopped, ...). */
+/** One line a cluster: its name, state (running, stopped, degraded, incomplete) and node count. */
 export function renderClusters({ clusters }: GetClustersResult): string {
   if (clusters.length === 0) return 'No kur clusters.';
-  const state = (c: object): string => ('state' in c && typeof c.state === 'string' ? c.state : '');
   return table(
     ['NAME', 'STATE', 'NODES'],
-    clusters.map((c) => [c.name, state(c), String(c.nodes.length)]),
+    clusters.map((c) => [c.name, c.state, String(c.nodes.length)]),
   );
 }
 
