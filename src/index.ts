@@ -3,33 +3,42 @@ import './api/dispose-symbol.js';
 
 export { createCluster } from './api/create-cluster.js';
 export { defaultWait, type CreateClusterOptions } from './api/create-options.js';
-export { Cluster } from './api/cluster-handle.js';
+export { Cluster, type ClusterStartOptions } from './api/cluster-handle.js';
 export {
-  buildNodeImage,
-  defaultKubeconfigPath,
   deleteCluster,
   exportLogs,
   getKubeconfig,
   getNodes,
-  info,
   listClusters,
-  loadImage,
-  type BuildNodeImageOptions,
   type ClusterOptions,
   type ClusterRef,
   type DeleteClusterOptions,
   type ExportLogsOptions,
   type GetKubeconfigOptions,
+} from './api/clusters.js';
+export {
+  buildNodeImage,
+  loadImage,
+  type BuildNodeImageOptions,
   type LoadImageOptions,
-} from './api/operations.js';
+} from './api/images.js';
+export { info, type InfoReport } from './api/info.js';
+export { defaultKubeconfigPath } from './api/kubeconfig-path.js';
+export {
+  startCluster,
+  stopCluster,
+  type StartClusterOptions,
+  type StopClusterOptions,
+} from './api/lifecycle.js';
+export type * from './api/results.js';
 export type { EngineOptions, ProgressEmitter, ProgressOptions } from './api/common.js';
 
 export type { CreatedNode } from './cluster/create.js';
 export type { DeletedCluster } from './cluster/delete.js';
+export type { StartedCluster, StoppedCluster } from './cluster/lifecycle.js';
 export type { ClusterNode, ClusterSummary } from './cluster/clusters.js';
 export type { LoadResult } from './cluster/load.js';
 export type { ExportedLogs } from './cluster/logs.js';
-export type { InfoReport } from './cluster/info.js';
 export type { BuiltNodeImage, NodeImageManifest, ComponentRecord } from './nodeimage/build.js';
 export { defaultNodeImage, nodeImageName } from './nodeimage/defaults.js';
 

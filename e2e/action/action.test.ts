@@ -14,10 +14,13 @@ import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { describeClusterEngines } from '../support/cluster-engines.js';
-import { clusterObjects, E2eRun, eventually } from '../support/clusters.js';
+import { clusterObjects } from '../support/engine-objects.js';
+import { E2eRun } from '../support/clusters.js';
+import { eventually } from '../support/eventually.js';
 import { ensureBuilt, projectRoot } from '../support/kur-cli.js';
 import { readyNodes } from '../library/kube-api.js';
 import { describeStep, FakeRunner } from './runner-files.js';
+import type { GetNodesResult } from '../../src/api/results.js';
 
 /**
  * The GitHub Action without GitHub: bin/action-main.js and bin/action-post.js run the way the
@@ -175,7 +178,7 @@ describeClusterEngines('GitHub Action', (target) => {
       env: { ...runner.env({}, 'main'), ...runner.exported() },
       encoding: 'utf8',
     });
-    expect((JSON.parse(later) as { nodes: { name: string }[] }).nodes.map((n) => n.name)).to.deep.equal([
+    expect((JSON.parse(later) as GetNodesResult).nodes.map((n) => n.name)).to.deep.equal([
       `${name}-control-plane`,
     ]);
 

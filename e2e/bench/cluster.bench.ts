@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { selectedEngines } from '../support/cluster-engines.js';
-import { E2eRun, type CreatedClusterJson } from '../support/clusters.js';
+import { E2eRun } from '../support/clusters.js';
+import type { CreateClusterResult } from '../../src/api/results.js';
 import { readEngineFacts } from '../../src/engine/detect.js';
 import type { Engine } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -136,7 +137,7 @@ async function sampleOnce(
 ): Promise<Sample> {
   const name = run.clusterName(`${shape.nodes}n${index}`);
   const started = performance.now();
-  let created: CreatedClusterJson;
+  let created: CreateClusterResult;
   try {
     created = await run.createCluster(name, shape.config !== undefined ? { config: shape.config } : {});
   } catch (error) {

@@ -4,16 +4,11 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { labels } from '../../src/engine/labels.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
-import {
-  describeRun,
-  E2eRun,
-  eventually,
-  expectSuccess,
-  kubeconfigEntries,
-  parseJson,
-  startKur,
-  type CreatedClusterJson,
-} from '../support/clusters.js';
+import { describeRun, expectSuccess, parseJson, startKur } from '../support/kur-cli.js';
+import { E2eRun } from '../support/clusters.js';
+import { eventually } from '../support/eventually.js';
+import { kubeconfigEntries } from '../support/kubeconfig-file.js';
+import type { CreateClusterResult } from '../../src/api/results.js';
 import { clusterStates, lifecycle, nodeAddresses, restartEngine } from '../support/durability.js';
 import { Kubectl } from '../support/kubectl.js';
 import {
@@ -40,7 +35,7 @@ const threeNodes = [
 const raceRounds = Number(process.env.KUR_E2E_RACE_ROUNDS ?? 10);
 
 interface Cluster {
-  created: CreatedClusterJson;
+  created: CreateClusterResult;
   kubectl: Kubectl;
   addresses: Record<string, string>;
 }
@@ -122,7 +117,7 @@ describeClusterEngines('durable clusters', (target) => {
       expect(result.stderr).to.not.match(/probe/);
     }
     for (const result of results) {
-      const created = parseJson<CreatedClusterJson>(result, 'create cluster');
+      const created = parseJson<CreateClusterResult>(result, 'create cluster');
       // Each cluster's own kubeconfig, made from the shared file: the one the user would have.
       const kubectl = await run.kubectl(created);
       const own = new Kubectl(kubectl.binary, shared, created.context);
@@ -172,12 +167,10 @@ describeClusterEngines('durable clusters', (target) => {
 
   it('stop keeps everything; start brings it back on the same addresses and port', async function () {
     this.timeout(10 * 60_000);
-    const stopped = (await lifecycle(run, 'stop', three)) as {
-      stopped: { name: string; containers: string[] }[];
-    };
+    const stopped = await lifecycle(run, 'stop', three);
     expect(stopped.stopped[0]?.containers).to.have.length(3);
     expect((await clusterStates(run))[three]).to.equal('stopped');
-    const started = (await lifecycle(run, 'start', three)) as { started: { server: string }[] };
+    const started = await lifecycle(run, 'start', three);
     expect(started.started[0]?.server).to.equal(clusters.get(three)!.created.server);
     await expectBack(three);
   });

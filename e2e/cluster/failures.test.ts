@@ -4,15 +4,14 @@ import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
   clusterObjects,
-  clusterVolumeNames,
   clustersOnEngine,
-  describeRun,
-  E2eRun,
-  kubeconfigEntries,
+  clusterVolumeNames,
   kurNetworkExists,
   remainingVolumes,
-  startKur,
-} from '../support/clusters.js';
+} from '../support/engine-objects.js';
+import { describeRun, startKur } from '../support/kur-cli.js';
+import { E2eRun } from '../support/clusters.js';
+import { kubeconfigEntries } from '../support/kubeconfig-file.js';
 
 /** Invalid configs: each must fail before anything exists, naming file, line and column. */
 const invalidConfigs: { title: string; text: string; expect: (path: string) => RegExp }[] = [

@@ -4,20 +4,17 @@ import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
   clusterObjects,
-  clusterVolumeNames,
   clustersOnEngine,
-  describeRun,
-  E2eRun,
-  eventually,
-  expectSuccess,
-  freePort,
-  hostHttpGet,
-  kubeconfigEntries,
+  clusterVolumeNames,
   kurNetworkExists,
-  parseJson,
   remainingVolumes,
-  type CreatedClusterJson,
-} from '../support/clusters.js';
+} from '../support/engine-objects.js';
+import { describeRun, expectSuccess, parseJson } from '../support/kur-cli.js';
+import { E2eRun } from '../support/clusters.js';
+import { eventually } from '../support/eventually.js';
+import { freePort, hostHttpGet } from '../support/host-ports.js';
+import { kubeconfigEntries } from '../support/kubeconfig-file.js';
+import type { CreateClusterResult } from '../../src/api/results.js';
 import type { Kubectl } from '../support/kubectl.js';
 import {
   execIn,
@@ -86,7 +83,7 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
   const worker = `${name}-worker`;
   const worker2 = `${name}-worker2`;
   let hostPort: number;
-  let created: CreatedClusterJson;
+  let created: CreateClusterResult;
   let kubectl: Kubectl;
   const exported = new Set<string>();
 
@@ -296,7 +293,7 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
         await exportOnce(second, 'create failed');
         throw new Error(`kur create cluster --name ${second} failed: ${describeRun(createRun)}`);
       }
-      const result = JSON.parse(createRun.stdout.slice(createRun.stdout.indexOf('{'))) as CreatedClusterJson;
+      const result = JSON.parse(createRun.stdout.slice(createRun.stdout.indexOf('{'))) as CreateClusterResult;
       secondKubectl = await run.kubectl(result);
     });
 
@@ -311,7 +308,7 @@ describeClusterEngines('cluster of one control plane and two workers', (target) 
     });
 
     it('prints progress on stderr and only the JSON result on stdout', () => {
-      const result = parseJson<CreatedClusterJson>(createRun, 'create cluster -o json');
+      const result = parseJson<CreateClusterResult>(createRun, 'create cluster -o json');
       expect(result.name).to.equal(second);
       expect(createRun.stderr).to.contain('Start the control plane');
     });

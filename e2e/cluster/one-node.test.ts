@@ -5,20 +5,17 @@ import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
   clusterObjects,
-  clusterVolumeNames,
   clustersOnEngine,
-  describeRun,
-  E2eRun,
-  expectSuccess,
-  eventually,
-  kubeconfigEntries,
+  clusterVolumeNames,
   kurNetworkExists,
-  parseJson,
-  readKubeconfig,
   remainingVolumes,
-  type CreatedClusterJson,
-  type DeletedClusterJson,
-} from '../support/clusters.js';
+} from '../support/engine-objects.js';
+import { describeRun, expectSuccess, parseJson } from '../support/kur-cli.js';
+import { E2eRun } from '../support/clusters.js';
+import { eventually } from '../support/eventually.js';
+import { kubeconfigEntries, readKubeconfig } from '../support/kubeconfig-file.js';
+import type { CreateClusterResult } from '../../src/api/results.js';
+import type { DeletedCluster } from '../../src/cluster/delete.js';
 import type { Kubectl } from '../support/kubectl.js';
 import { execIn, getPod, idlePod, nslookupAddresses, pod, waitForPods } from '../support/workloads.js';
 
@@ -37,7 +34,7 @@ describeClusterEngines('one-node cluster', (target) => {
   const run = new E2eRun(target, randomBytes(3).toString('hex'));
   const name = run.clusterName('one');
   const controlPlane = `${name}-control-plane`;
-  let created: CreatedClusterJson;
+  let created: CreateClusterResult;
   let kubectl: Kubectl;
   let logsExported = false;
 
@@ -200,7 +197,8 @@ describeClusterEngines('one-node cluster', (target) => {
     expect(ours?.nodes[0]?.image).to.match(/^kur\.local\/node:v1\./);
 
     const text = await run.kur(['get', 'clusters']);
-    expect(text.stdout.split('\n')).to.include(name);
+    // The text is a table now (NAME, STATE, NODES): the name is the first column of a line.
+    expect(text.stdout.split('\n').map((line) => line.split(/\s+/)[0])).to.include(name);
 
     const nodes = await run.kur(['-o', 'json', 'get', 'nodes', '--name', name]);
     expectSuccess(nodes, 'kur get nodes');
@@ -248,7 +246,7 @@ describeClusterEngines('one-node cluster', (target) => {
     expect(volumes, 'the node volume').to.have.length(1);
     const deleted = await run.deleteCluster(name);
     expect(deleted).to.have.length(1);
-    const [result] = deleted as [DeletedClusterJson];
+    const [result] = deleted as [DeletedCluster];
     expect(result.name).to.equal(name);
     expect(result.containers).to.deep.equal([controlPlane]);
     expect(result.kubeconfigEntryRemoved).to.equal(true);

@@ -204,12 +204,13 @@ describeEachEngine('CLI --output json', (engine) => {
     }
   });
 
-  it('get clusters: {clusters: [{name, nodes: [{name, role, state, image}]}]}', async () => {
+  it('get clusters: {clusters: [{name, state, nodes: [{name, role, state, image}]}]}', async () => {
     const data = expectKeys(json(await kur(['get', 'clusters'])), ['clusters'], 'get clusters');
     expect(data.clusters).to.be.an('array');
     // Other suites may have clusters on this engine: every entry must have the shape.
     for (const cluster of data.clusters as unknown[]) {
-      const c = expectKeys(cluster, ['name', 'nodes'], 'a cluster');
+      const c = expectKeys(cluster, ['name', 'state', 'nodes'], 'a cluster');
+      expect(c.state).to.be.oneOf(['running', 'stopped', 'degraded', 'incomplete']);
       for (const node of c.nodes as unknown[]) expectKeys(node, ['name', 'role', 'state', 'image'], 'a node');
     }
   });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
-import { clusterObjects, E2eRun } from '../support/clusters.js';
+import { clusterObjects } from '../support/engine-objects.js';
+import { E2eRun } from '../support/clusters.js';
 import { ensureBuilt, projectRoot } from '../support/kur-cli.js';
 
 /**

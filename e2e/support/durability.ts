@@ -1,19 +1,16 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import type { GetClustersResult, StartClustersResult, StopClustersResult } from '../../src/api/results.js';
+import { claimRole } from '../../src/cluster/claim.js';
 import { labels } from '../../src/engine/labels.js';
 import type { Engine } from '../../src/engine/types.js';
-import { describeRun, expectSuccess, parseJson, type E2eRun } from './clusters.js';
-import { projectRoot } from './kur-cli.js';
-
-/** `kur get clusters -o json`, as the durability suite reads it. */
-export interface ClusterListJson {
-  clusters: { name: string; state: string; nodes: { name: string; role: string; state: string }[] }[];
-}
+import type { E2eRun } from './clusters.js';
+import { describeRun, expectSuccess, parseJson, projectRoot } from './kur-cli.js';
 
 export async function clusterStates(run: E2eRun): Promise<Record<string, string>> {
   const result = await run.kur(['-o', 'json', 'get', 'clusters']);
   expectSuccess(result, 'kur get clusters');
-  const list = parseJson<ClusterListJson>(result, 'get clusters');
+  const list = parseJson<GetClustersResult>(result, 'get clusters');
   return Object.fromEntries(list.clusters.map((c) => [c.name, c.state]));
 }
 
@@ -22,7 +19,7 @@ export async function nodeAddresses(engine: Engine, cluster: string): Promise<Re
   const found = await engine.containers.list({ labels: { [labels.cluster]: cluster } });
   const addresses: Record<string, string> = {};
   for (const c of found) {
-    if (c.labels[labels.role] === 'cluster') continue;
+    if (c.labels[labels.role] === claimRole) continue;
     const info = await engine.containers.inspect(c.id);
     addresses[c.name] = Object.values(info.networks)[0]?.ipv4Address ?? '';
   }
@@ -45,8 +42,14 @@ export function restartEngine(engineId: string): Promise<void> {
 }
 
 /** `kur <verb> cluster --name <name>` with JSON output; fails with kur's output unless it succeeds. */
-export async function lifecycle(run: E2eRun, verb: 'start' | 'stop', name: string): Promise<unknown> {
+export async function lifecycle(run: E2eRun, verb: 'stop', name: string): Promise<StopClustersResult>;
+export async function lifecycle(run: E2eRun, verb: 'start', name: string): Promise<StartClustersResult>;
+export async function lifecycle(
+  run: E2eRun,
+  verb: 'start' | 'stop',
+  name: string,
+): Promise<StopClustersResult | StartClustersResult> {
   const result = await run.kur(['-q', '-o', 'json', verb, 'cluster', '--name', name]);
   if (result.code !== 0) throw new Error(`kur ${verb} cluster --name ${name}: ${describeRun(result)}`);
-  return parseJson<unknown>(result, `${verb} cluster`);
+  return parseJson<StopClustersResult | StartClustersResult>(result, `${verb} cluster`);
 }

@@ -2,8 +2,9 @@ import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCluster } from '../api/create-cluster.js';
+import { createResolved } from '../api/create-cluster.js';
 import { resolveCreateOptions } from '../api/create-options.js';
+import { abortOnSignals } from '../api/signals.js';
 import { nodeImageName } from '../nodeimage/defaults.js';
 import { KurError } from '../util/errors.js';
 import type { LogSink } from '../util/logger.js';
@@ -80,66 +81,59 @@ export interface RunOptions {
  */
 export async function runMain(env: ActionEnv, options: RunOptions = {}): Promise<number> {
   const gh = new WorkflowCommands(env, options.out);
-  const logger = gh.logger();
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
+  // The runner may signal more than once while it cancels; each time the create keeps rolling back.
+  const notice = (signal: NodeJS.Signals): void =>
     gh.command('warning', `${signal} received: deleting what the create made`);
-    controller.abort(new Error(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    const inputs = readInputs(env);
-    const image = nodeImageFor(inputs);
-    const configFile = inputs.config === '' ? undefined : workspacePath(env, inputs.config);
-    const named = {
-      ...(inputs.clusterName !== '' ? { name: inputs.clusterName } : {}),
-      ...(configFile !== undefined ? { configFile } : {}),
-    };
-    // The name may come from the config file; it must be known (and valid) before anything exists.
-    const { config } = await resolveCreateOptions(named, logger);
-    const workDir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), `kur-${config.name}-`));
-    const kubeconfigPath =
-      inputs.kubeconfig !== '' ? workspacePath(env, inputs.kubeconfig) : join(workDir, 'kubeconfig');
-    // Saved first: a cancelled job still runs the post step, which deletes whatever exists.
-    gh.saveState('cluster', config.name);
-    gh.saveState('workDir', workDir);
-    gh.saveState('kubeconfig', kubeconfigPath);
-    if (inputs.host !== '') gh.saveState('host', inputs.host);
-
-    const cluster = await createCluster({
-      ...named,
-      ...(image !== undefined ? { image } : {}),
-      ...(inputs.wait !== '' ? { wait: inputs.wait } : {}),
-      ...(inputs.host !== '' ? { host: inputs.host } : {}),
-      kubeconfig: kubeconfigPath,
-      signal: controller.signal,
-      onProgress: gh.progress(),
-      logger,
-      env,
-    });
-    if (cluster.host !== undefined) gh.saveState('host', cluster.host);
-    const kur = await writeKurWrapper(join(workDir, 'bin'));
-
-    gh.setOutput('cluster-name', cluster.name);
-    gh.setOutput('kubeconfig', kubeconfigPath);
-    gh.setOutput('server', cluster.server);
-    gh.setOutput('context', cluster.context);
-    gh.setOutput('kubernetes-version', cluster.kubernetesVersion);
-    gh.setOutput('kur', kur);
-    gh.exportVariable('KUBECONFIG', kubeconfigPath);
-    if (cluster.host !== undefined) gh.exportVariable('KUR_HOST', cluster.host);
-    gh.addPath(join(workDir, 'bin'));
-    gh.info(
-      `Cluster "${cluster.name}" is ready: Kubernetes ${cluster.kubernetesVersion}, ${cluster.nodes.length} node(s), API server ${cluster.server}.`,
-    );
-    gh.info(`KUBECONFIG=${kubeconfigPath} (context ${cluster.context}); \`kur\` is on PATH for later steps.`);
+    await abortOnSignals({ notice, exitOnSecond: false }, (signal) => createAndPublish(env, gh, signal));
     return 0;
   } catch (error) {
     gh.reportError('kur: creating the cluster failed', error);
     return 1;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
+}
+
+async function createAndPublish(env: ActionEnv, gh: WorkflowCommands, signal: AbortSignal): Promise<void> {
+  const inputs = readInputs(env);
+  const image = nodeImageFor(inputs);
+  // Resolved once, first: the name may come from the config file, and must be known (and valid)
+  // before anything exists.
+  const resolved = await resolveCreateOptions({
+    ...(inputs.clusterName !== '' ? { name: inputs.clusterName } : {}),
+    ...(inputs.config !== '' ? { configFile: workspacePath(env, inputs.config) } : {}),
+    ...(image !== undefined ? { image } : {}),
+    ...(inputs.wait !== '' ? { wait: inputs.wait } : {}),
+    ...(inputs.host !== '' ? { host: inputs.host } : {}),
+    signal,
+    onProgress: gh.progress(),
+    logger: gh.logger(),
+    env,
+  });
+  const name = resolved.config.name;
+  const workDir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), `kur-${name}-`));
+  const kubeconfigPath =
+    inputs.kubeconfig !== '' ? workspacePath(env, inputs.kubeconfig) : join(workDir, 'kubeconfig');
+  // Saved first: a cancelled job still runs the post step, which deletes whatever exists.
+  gh.saveState('cluster', name);
+  gh.saveState('workDir', workDir);
+  gh.saveState('kubeconfig', kubeconfigPath);
+  if (inputs.host !== '') gh.saveState('host', inputs.host);
+
+  const cluster = await createResolved({ ...resolved, kubeconfig: { kind: 'file', path: kubeconfigPath } });
+  if (cluster.host !== undefined) gh.saveState('host', cluster.host);
+  const kur = await writeKurWrapper(join(workDir, 'bin'));
+
+  gh.setOutput('cluster-name', cluster.name);
+  gh.setOutput('kubeconfig', kubeconfigPath);
+  gh.setOutput('server', cluster.server);
+  gh.setOutput('context', cluster.context);
+  gh.setOutput('kubernetes-version', cluster.kubernetesVersion);
+  gh.setOutput('kur', kur);
+  gh.exportVariable('KUBECONFIG', kubeconfigPath);
+  if (cluster.host !== undefined) gh.exportVariable('KUR_HOST', cluster.host);
+  gh.addPath(join(workDir, 'bin'));
+  gh.info(
+    `Cluster "${cluster.name}" is ready: Kubernetes ${cluster.kubernetesVersion}, ${cluster.nodes.length} node(s), API server ${cluster.server}.`,
+  );
+  gh.info(`KUBECONFIG=${kubeconfigPath} (context ${cluster.context}); \`kur\` is on PATH for later steps.`);
 }

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { deleteCluster } from '../api/operations.js';
+import { deleteCluster } from '../api/clusters.js';
 import type { RunOptions } from './main.js';
 import { getState, WorkflowCommands, type ActionEnv } from './workflow-commands.js';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import type { DeletedCluster } from '../cluster/delete.js';
+import { isKurError } from '../util/errors.js';
 import { Cluster, type ClusterFacts } from './cluster-handle.js';
 
 const facts: ClusterFacts = {
@@ -110,5 +111,16 @@ describe('Cluster handle', () => {
   it('has Symbol.asyncDispose defined at run time', () => {
     expect(typeof Symbol.asyncDispose).to.equal('symbol');
     expect(typeof Cluster.prototype[Symbol.asyncDispose]).to.equal('function');
+  });
+
+  it('stops and starts the cluster on the engine it was created on', async () => {
+    // Nobody listens there: the calls must fail reaching that very endpoint.
+    const nowhere = 'unix:///nonexistent/kur-handle-test.sock';
+    const cluster = new Cluster({ ...facts, host: nowhere }, remover().remove, { env: {} });
+    for (const call of [() => cluster.stop(), () => cluster.start({ wait: 0 })]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(isKurError(error, 'engine'), String(error)).to.equal(true);
+      expect(String(error)).to.include('/nonexistent/kur-handle-test.sock');
+    }
   });
 });

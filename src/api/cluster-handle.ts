@@ -1,16 +1,22 @@
 import './dispose-symbol.js';
 import type { DeletedCluster } from '../cluster/delete.js';
 import type { CreatedCluster, CreatedNode } from '../cluster/create.js';
+import type { StartedCluster, StoppedCluster } from '../cluster/lifecycle.js';
 import type { StepTiming } from '../ui/progress.js';
+import type { EngineOptions } from './common.js';
+import { startCluster, stopCluster, type StartClusterOptions } from './lifecycle.js';
 
 /** What `createCluster` learned about the cluster it made, and the engine it is on. */
 export interface ClusterFacts extends CreatedCluster {
   host: string | undefined;
 }
 
+/** What `cluster.start()` takes: how long to wait, and how to follow or cancel it. */
+export type ClusterStartOptions = Pick<StartClusterOptions, 'wait' | 'signal' | 'onProgress' | 'progress'>;
+
 /**
  * A cluster made by `createCluster`. `delete()` removes it (idempotent); `await using` does the
- * same when the block ends:
+ * same when the block ends; `stop()` and `start()` pause and resume it:
  *
  * ```ts
  * await using cluster = await createCluster({ name: 'test' });
@@ -21,13 +27,18 @@ export interface ClusterFacts extends CreatedCluster {
 export class Cluster implements AsyncDisposable {
   readonly #facts: ClusterFacts;
   readonly #remove: () => Promise<DeletedCluster>;
+  readonly #engine: EngineOptions;
   #deleting: Promise<DeletedCluster> | undefined;
   #deleted = false;
 
-  /** @internal Made by `createCluster`; `remove` deletes the cluster and whatever files it owns. */
-  constructor(facts: ClusterFacts, remove: () => Promise<DeletedCluster>) {
+  /**
+   * @internal Made by `createCluster`; `remove` deletes the cluster and whatever files it owns;
+   * `engine` is how `stop()` and `start()` reach it.
+   */
+  constructor(facts: ClusterFacts, remove: () => Promise<DeletedCluster>, engine: EngineOptions = {}) {
     this.#facts = { ...facts, nodes: facts.nodes.map((n) => ({ ...n })), timings: [...facts.timings] };
     this.#remove = remove;
+    this.#engine = { ...engine, ...(facts.host !== undefined ? { host: facts.host } : {}) };
   }
 
   /** The cluster name; its nodes are containers named `<name>-control-plane`, `<name>-worker`, ... */
@@ -101,6 +112,16 @@ export class Cluster implements AsyncDisposable {
       },
     );
     return this.#deleting;
+  }
+
+  /** Stops the node containers, keeping their state, like `kur stop cluster`. */
+  stop(): Promise<StoppedCluster> {
+    return stopCluster({ ...this.#engine, name: this.name });
+  }
+
+  /** Starts a stopped cluster again and waits for it, like `kur start cluster`. */
+  start(options: ClusterStartOptions = {}): Promise<StartedCluster> {
+    return startCluster({ ...this.#engine, ...options, name: this.name });
   }
 
   /** `await using` support: deletes the cluster. */

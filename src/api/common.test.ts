@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../ui/progress.js';
 import { isKurError } from '../util/errors.js';
 import { progressListener, throwIfCancelled } from './common.js';
-import { buildNodeImage, loadImage, type LoadImageOptions } from './operations.js';
+import { buildNodeImage, loadImage, type LoadImageOptions } from './images.js';
 
 describe('library call plumbing', () => {
   it('feeds progress events to the callback and the emitter, in order', () => {

@@ -1,6 +1,6 @@
 import { connectEngine } from '../engine/connect.js';
 import type { Engine } from '../engine/types.js';
-import type { ProgressEvent, ProgressListener } from '../ui/progress.js';
+import type { ProgressEvent, ProgressListener, RendererKind } from '../ui/progress.js';
 import { KurError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
@@ -79,3 +79,13 @@ export function throwIfCancelled(signal: AbortSignal | undefined, what: string):
     ...(reason instanceof Error ? { detail: reason.message, cause: reason } : {}),
   });
 }
+
+/**
+ * How a long call shows its steps. Internal: the CLI picks a terminal renderer; library callers
+ * get events only (`silent`).
+ */
+export interface Presentation {
+  renderer: RendererKind;
+}
+
+export const silent: Presentation = { renderer: 'silent' };

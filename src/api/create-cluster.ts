@@ -2,14 +2,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClusterWithEngine } from '../cluster/create-use-case.js';
+import type { CreatedCluster } from '../cluster/create.js';
 import { deleteCluster as deleteClusterCore, type DeletedCluster } from '../cluster/delete.js';
-import { connectEngine } from '../engine/connect.js';
-import type { Engine } from '../engine/types.js';
 import { messageOf } from '../util/errors.js';
-import type { Logger } from '../util/logger.js';
 import { Cluster } from './cluster-handle.js';
-import { callEnv, callLogger, progressListener, throwIfCancelled, withEngine } from './common.js';
-import { resolveCreateOptions, type CreateClusterOptions, type KubeconfigMode } from './create-options.js';
+import { silent, throwIfCancelled, withEngine, type Presentation } from './common.js';
+import {
+  resolveCreateOptions,
+  type CreateClusterOptions,
+  type ResolvedCreateOptions,
+} from './create-options.js';
 
 /**
  * Creates a cluster, like `kur create cluster`, and returns a handle that deletes it. Nothing is
@@ -22,88 +24,79 @@ import { resolveCreateOptions, type CreateClusterOptions, type KubeconfigMode } 
  * ```
  */
 export async function createCluster(options: CreateClusterOptions = {}): Promise<Cluster> {
-  const logger = callLogger(options);
-  const resolved = await resolveCreateOptions(options, logger);
-  const name = resolved.config.name;
-  throwIfCancelled(options.signal, `creating cluster ${name}`);
-  const env = callEnv(options);
-  const engine = await connectEngine({ host: options.host, env, logger });
-  // Delete goes to the engine the cluster is on, even if the search would find another later.
-  const host = engine.endpoint.connection.kind === 'unix' ? engine.endpoint.address : options.host;
-  let created;
-  try {
-    const onEvent = progressListener(options);
-    created = await createClusterWithEngine({
+  return createResolved(await resolveCreateOptions(options));
+}
+
+/** The create the CLI and the library share: on one engine connection, closed at the end. */
+export function createOnEngine(
+  resolved: ResolvedCreateOptions,
+  presentation: Presentation,
+): Promise<{ created: CreatedCluster; host: string | undefined }> {
+  throwIfCancelled(resolved.signal, `creating cluster ${resolved.config.name}`);
+  return withEngine(resolved.engine, async (engine) => {
+    // Delete goes to the engine the cluster is on, even if the search would find another later.
+    const host = engine.endpoint.connection.kind === 'unix' ? engine.endpoint.address : resolved.engine.host;
+    const created = await createClusterWithEngine({
       engine,
       config: resolved.config,
-      ...(options.image !== undefined ? { image: options.image } : {}),
+      ...(resolved.image !== undefined ? { image: resolved.image } : {}),
       waitMs: resolved.waitMs,
-      retain: options.retain === true,
+      retain: resolved.retain,
       kubeconfigPath: resolved.kubeconfig.kind === 'file' ? resolved.kubeconfig.path : undefined,
-      logger,
-      renderer: 'silent',
-      ...(onEvent !== undefined ? { onEvent } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      env,
+      logger: resolved.engine.logger,
+      renderer: presentation.renderer,
+      ...(resolved.onEvent !== undefined ? { onEvent: resolved.onEvent } : {}),
+      ...(resolved.signal !== undefined ? { signal: resolved.signal } : {}),
+      env: resolved.engine.env,
     });
-  } finally {
-    engine.close();
-  }
+    return { created, host };
+  });
+}
 
-  const owned = { host, env, logger, name, mode: resolved.kubeconfig };
-  let privateDir: string | undefined;
+/**
+ * `createCluster` once its options are resolved: the action resolves them first, to learn the
+ * cluster's name before anything exists.
+ */
+export async function createResolved(resolved: ResolvedCreateOptions): Promise<Cluster> {
+  const { created, host } = await createOnEngine(resolved, silent);
+  const engine = { ...resolved.engine, ...(host !== undefined ? { host } : {}) };
+  const owned: Owned = { engine, name: created.name, resolved, privateDir: undefined };
   let kubeconfigPath = created.kubeconfigPath;
   if (resolved.kubeconfig.kind === 'private') {
     try {
-      privateDir = await mkdtemp(join(tmpdir(), `kur-${name}-`));
-      kubeconfigPath = join(privateDir, 'kubeconfig');
+      owned.privateDir = await mkdtemp(join(tmpdir(), `kur-${created.name}-`));
+      kubeconfigPath = join(owned.privateDir, 'kubeconfig');
       await writeFile(kubeconfigPath, created.kubeconfig, { mode: 0o600 });
     } catch (error) {
       // The caller never gets a handle, so nothing else would delete the cluster.
-      await removeCluster({ ...owned, privateDir }).catch((cleanup: unknown) =>
-        logger.warn(
-          `could not delete cluster ${name} after a failed kubeconfig write: ${messageOf(cleanup)}`,
+      await removeCluster(owned).catch((cleanup: unknown) =>
+        engine.logger.warn(
+          `could not delete cluster ${created.name} after a failed kubeconfig write: ${messageOf(cleanup)}`,
         ),
       );
       throw error;
     }
   }
-  return new Cluster(
-    {
-      name,
-      context: created.context,
-      server: created.server,
-      kubeconfig: created.kubeconfig,
-      kubeconfigPath,
-      nodes: created.nodes,
-      kubernetesVersion: created.kubernetesVersion,
-      timings: created.timings,
-      host,
-    },
-    () => removeCluster({ ...owned, privateDir }),
-  );
+  return new Cluster({ ...created, kubeconfigPath, host }, () => removeCluster(owned), engine);
 }
 
 interface Owned {
-  host: string | undefined;
-  env: Record<string, string | undefined>;
-  logger: Logger;
+  engine: ResolvedCreateOptions['engine'];
   name: string;
-  mode: KubeconfigMode;
+  resolved: ResolvedCreateOptions;
   privateDir: string | undefined;
 }
 
 /** Deletes the cluster on its engine, then the kubeconfig the handle owns. */
 async function removeCluster(owned: Owned): Promise<DeletedCluster> {
-  const result = await withEngine(
-    { host: owned.host, env: owned.env, logger: owned.logger },
-    (engine: Engine) =>
-      deleteClusterCore({
-        engine,
-        logger: owned.logger,
-        name: owned.name,
-        kubeconfigPath: owned.mode.kind === 'file' ? owned.mode.path : undefined,
-      }),
+  const mode = owned.resolved.kubeconfig;
+  const result = await withEngine(owned.engine, (engine) =>
+    deleteClusterCore({
+      engine,
+      logger: owned.engine.logger,
+      name: owned.name,
+      kubeconfigPath: mode.kind === 'file' ? mode.path : undefined,
+    }),
   );
   if (owned.privateDir !== undefined) {
     await rm(owned.privateDir, { recursive: true, force: true });

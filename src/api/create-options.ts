@@ -4,8 +4,9 @@ import { clusterSchema } from '../config/schema.js';
 import type { ClusterConfig, ClusterConfigInput } from '../config/types.js';
 import { parseDuration } from '../util/duration.js';
 import { KurError, messageOf } from '../util/errors.js';
+import type { ProgressListener } from '../ui/progress.js';
 import type { Logger } from '../util/logger.js';
-import type { EngineOptions, ProgressOptions } from './common.js';
+import { callEnv, callLogger, progressListener, type EngineOptions, type ProgressOptions } from './common.js';
 
 /**
  * `createCluster`'s options: the fields of a cluster config file (`name`, `nodes`, `networking`,
@@ -15,7 +16,7 @@ import type { EngineOptions, ProgressOptions } from './common.js';
 export interface CreateClusterOptions extends ClusterConfigInput, EngineOptions, ProgressOptions {
   /**
    * Read the cluster config from this YAML file (kur's `kur.dev/v1alpha1` or kind's
-   * `kind.x-k8s.io/v1alpha4`), like `kur create cluster --config`. Only `name` may be combined with
+   * `kind.x-k8s.io/v1alpha4`), like `kur create cluster --config`; `'-'` reads standard input. Only `name` may be combined with
    * it (it wins over the file's name, like `--name`); other config fields with it are an error.
    */
   configFile?: string;
@@ -71,10 +72,17 @@ export const defaultWait = '5m';
 
 export type KubeconfigMode = { kind: 'private' } | { kind: 'file'; path: string } | { kind: 'none' };
 
+/** Everything a create needs, checked, before anything touches the engine. */
 export interface ResolvedCreateOptions {
   config: ClusterConfig;
   waitMs: number;
   kubeconfig: KubeconfigMode;
+  image: string | undefined;
+  retain: boolean;
+  signal: AbortSignal | undefined;
+  onEvent: ProgressListener | undefined;
+  /** The engine to use, with the call's env copied when it started. */
+  engine: Required<Pick<EngineOptions, 'env' | 'logger'>> & Pick<EngineOptions, 'host'>;
 }
 
 function configFieldNames(): string[] {
@@ -129,34 +137,52 @@ function kubeconfigMode(value: string | false | undefined): KubeconfigMode {
 /** Everything `createCluster` decides before it touches the engine: config, wait, kubeconfig. */
 export async function resolveCreateOptions(
   options: CreateClusterOptions,
-  logger: Logger,
+  logger: Logger = callLogger(options),
 ): Promise<ResolvedCreateOptions> {
   const { configInput, run } = splitCreateOptions(options);
   const waitMs = waitMilliseconds(run.wait);
   const kubeconfig = kubeconfigMode(run.kubeconfig);
+  const config = await readConfig(configInput, run.configFile, logger);
+  return {
+    config,
+    waitMs,
+    kubeconfig,
+    image: run.image,
+    retain: run.retain === true,
+    signal: run.signal,
+    onEvent: progressListener(run),
+    engine: { ...(run.host !== undefined ? { host: run.host } : {}), env: callEnv(run), logger },
+  };
+}
+
+/** The config from the options' fields, or from `configFile` with only `name` allowed beside it. */
+async function readConfig(
+  configInput: ClusterConfigInput,
+  configFile: string | undefined,
+  logger: Logger,
+): Promise<ClusterConfig> {
   const name = configInput.name;
-  let config: ClusterConfig;
-  if (run.configFile !== undefined) {
-    const others = Object.keys(configInput).filter((k) => k !== 'name');
-    if (others.length > 0) {
-      throw new KurError('usage', `createCluster: configFile cannot be combined with ${others.join(', ')}`, {
-        hint: 'Put those fields in the file, or pass the whole config as options without configFile.',
-      });
-    }
-    let text: string;
-    try {
-      text = await readFile(run.configFile, 'utf8');
-    } catch (error) {
-      throw new KurError('config', `cannot read config ${run.configFile}: ${messageOf(error)}`);
-    }
-    config = loadClusterConfig({
-      text,
-      source: run.configFile,
-      logger,
-      ...(name !== undefined ? { name } : {}),
+  if (configFile === undefined) return normalizeClusterConfig(configInput, { logger });
+  const others = Object.keys(configInput).filter((k) => k !== 'name');
+  if (others.length > 0) {
+    throw new KurError('usage', `createCluster: configFile cannot be combined with ${others.join(', ')}`, {
+      hint: 'Put those fields in the file, or pass the whole config as options without configFile.',
     });
-  } else {
-    config = normalizeClusterConfig(configInput, { logger });
   }
-  return { config, waitMs, kubeconfig };
+  const source = configFile === '-' ? '<stdin>' : configFile;
+  let text: string;
+  try {
+    text = configFile === '-' ? await readStdin() : await readFile(configFile, 'utf8');
+  } catch (error) {
+    throw new KurError('config', `cannot read config ${source}: ${messageOf(error)}`, {
+      hint: 'Name an existing file, or "-" to read the config from standard input.',
+    });
+  }
+  return loadClusterConfig({ text, source, logger, ...(name !== undefined ? { name } : {}) });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,12 +1,11 @@
 import { Option, type Command } from 'commander';
-import { buildNodeImage, type BinarySource, type BuiltNodeImage } from '../nodeimage/build.js';
-import { chooseRenderer } from '../ui/progress.js';
+import { buildNodeImageWith } from '../api/images.js';
+import { buildNodeImageResult, totalDurationMs } from '../api/results.js';
+import type { BinarySource, BuiltNodeImage } from '../nodeimage/build.js';
 import { formatDuration } from '../util/duration.js';
 import { KurError } from '../util/errors.js';
-import { contextFrom } from './context.js';
-import { withEngine } from './engine.js';
+import { contextFrom, engineOptions, interruptible, presentation } from './context.js';
 import { printResult } from './output.js';
-import { abortOnSignals } from './signals.js';
 
 interface BuildFlags {
   kubernetesVersion?: string;
@@ -40,29 +39,24 @@ export function registerBuild(build: Command): void {
       if (!flags.load && flags.archive === undefined) {
         throw new KurError('usage', '--no-load needs --archive: the image would go nowhere');
       }
-      const run = (engine: Parameters<typeof buildNodeImage>[0]['engine']) =>
-        abortOnSignals(ctx.logger, (signal) =>
-          buildNodeImage({
-            logger: ctx.logger,
-            engine,
-            ...(flags.image !== undefined ? { image: flags.image } : {}),
-            ...(flags.kubernetesVersion !== undefined ? { kubernetesVersion: flags.kubernetesVersion } : {}),
-            ...(flags.archive !== undefined ? { archivePath: flags.archive } : {}),
+      const built = await interruptible(ctx, (signal) =>
+        buildNodeImageWith(
+          {
+            ...engineOptions(ctx),
+            image: flags.image,
+            kubernetesVersion: flags.kubernetesVersion,
             source: flags.source,
-            ...(flags.mirror !== undefined ? { mirror: flags.mirror } : {}),
-            ...(flags.binaries !== undefined ? { localPath: flags.binaries } : {}),
-            renderer: chooseRenderer({ quiet: ctx.logger.level === 'quiet', plain: ctx.plainProgress }),
+            mirror: flags.mirror,
+            binaries: flags.binaries,
+            archive: flags.archive,
+            load: flags.load,
             signal,
-            env: ctx.env,
-          }),
-        );
-      const built = flags.load ? await withEngine(ctx, run) : await run(undefined);
+          },
+          presentation(ctx),
+        ),
+      );
       // Phases in the same shape as `create cluster`'s.
-      const data = {
-        ...built,
-        timings: built.timings.map((t) => ({ phase: t.path.join(' > '), ms: Math.round(t.durationMs) })),
-      };
-      printResult(ctx, data, () => renderBuilt(built));
+      printResult(ctx, buildNodeImageResult(built), () => renderBuilt(built));
     });
 }
 
@@ -71,7 +65,7 @@ function megabytes(bytes: number): string {
 }
 
 export function renderBuilt(built: BuiltNodeImage): string {
-  const total = built.timings.filter((t) => t.path.length === 1).reduce((sum, t) => sum + t.durationMs, 0);
+  const total = totalDurationMs(built.timings);
   const lines = [
     `${built.loaded ? 'Built and loaded' : 'Built'} ${built.image} (${built.imageId.slice(0, 19)}, ${megabytes(built.sizeBytes)}) in ${formatDuration(total)}`,
     'Layers:',

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import type { EngineOptions, Presentation } from '../api/common.js';
+import { abortOnSignals } from '../api/signals.js';
+import { chooseRenderer } from '../ui/progress.js';
 import { createLogger, type Logger, type LogLevel } from '../util/logger.js';
 
 export type OutputFormat = 'text' | 'json';
@@ -39,4 +42,24 @@ export function contextFrom(command: Command, env: NodeJS.ProcessEnv = process.e
 
 export function isCi(env: NodeJS.ProcessEnv): boolean {
   return env.CI === 'true' || env.CI === '1' || env.GITHUB_ACTIONS === 'true';
+}
+
+/** The engine the global flags and environment point at, for a library call. */
+export function engineOptions(ctx: CliContext): EngineOptions {
+  return { ...(ctx.host !== undefined ? { host: ctx.host } : {}), env: ctx.env, logger: ctx.logger };
+}
+
+/** Progress on stderr: interactive on a terminal, plain lines in CI or with -v, none with -q. */
+export function presentation(ctx: CliContext): Presentation {
+  return { renderer: chooseRenderer({ quiet: ctx.logger.level === 'quiet', plain: ctx.plainProgress }) };
+}
+
+/**
+ * Runs `work` so that the first SIGINT/SIGTERM aborts it (it rolls back what it created) and a
+ * second one exits at once, for users who would rather clean up by hand.
+ */
+export function interruptible<T>(ctx: CliContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const notice = (signal: NodeJS.Signals): void =>
+    ctx.logger.warn(`${signal} received: stopping and cleaning up (press Ctrl-C again to exit at once)`);
+  return abortOnSignals({ notice, exitOnSecond: true }, work);
 }

@@ -1,13 +1,9 @@
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { exportKubeconfig, exportLogs } from '../api/clusters.js';
+import { kubeconfigPathFor } from '../api/kubeconfig-path.js';
 import { defaultClusterName } from '../config/names.js';
-import { clusterKubeconfig } from '../cluster/clusters.js';
-import { exportLogs } from '../cluster/logs.js';
-import { updateKubeconfigFile } from '../cluster/kubeconfig-file.js';
-import { entryFromAdminConf, mergeKubeconfig, resolveKubeconfigPath } from '../cluster/kubeconfig-merge.js';
-import { contextFrom } from './context.js';
-import { withEngine } from './engine.js';
+import { contextFrom, engineOptions } from './context.js';
 import { printResult } from './output.js';
 
 export function registerExport(exp: Command): void {
@@ -19,21 +15,13 @@ export function registerExport(exp: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig to write (default $KUBECONFIG or ~/.kube/config)')
     .action(async (flags: { name: string; internal?: boolean; kubeconfig?: string }, command: Command) => {
       const ctx = contextFrom(command);
-      const path = resolveKubeconfigPath({
-        ...(flags.kubeconfig !== undefined ? { flag: flags.kubeconfig } : {}),
-        env: ctx.env,
-        home: ctx.env.HOME ?? homedir(),
+      const result = await exportKubeconfig({
+        ...engineOptions(ctx),
+        cluster: flags.name,
+        internal: flags.internal === true,
+        kubeconfig: kubeconfigPathFor(flags.kubeconfig, ctx.env),
       });
-      const result = await withEngine(ctx, (engine) =>
-        clusterKubeconfig(engine, flags.name, { internal: flags.internal === true }),
-      );
-      const entry = entryFromAdminConf(result.kubeconfig, result.context, result.server);
-      await updateKubeconfigFile(path, (existing) => mergeKubeconfig(existing, entry, path));
-      printResult(
-        ctx,
-        { context: result.context, server: result.server, kubeconfigPath: path },
-        () => `Set kubectl context "${result.context}" in ${path}.`,
-      );
+      printResult(ctx, result, (r) => `Set kubectl context "${r.context}" in ${r.kubeconfigPath}.`);
     });
 
   exp
@@ -47,10 +35,8 @@ export function registerExport(exp: Command): void {
       const target = resolve(
         dir ?? `kur-logs-${flags.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
       );
-      const result = await withEngine(ctx, (engine) =>
-        exportLogs({ engine, logger: ctx.logger, cluster: flags.name, dir: target }),
-      );
+      const result = await exportLogs({ ...engineOptions(ctx), cluster: flags.name, dir: target });
       for (const problem of result.problems) ctx.logger.warn(problem);
-      printResult(ctx, result, () => `Exported logs of ${result.nodes.length} node(s) to ${result.dir}`);
+      printResult(ctx, result, (r) => `Exported logs of ${r.nodes.length} node(s) to ${r.dir}`);
     });
 }

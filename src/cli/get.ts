@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { getKubeconfig, getNodes, listClusters } from '../api/clusters.js';
+import type { GetClustersResult, GetNodesResult } from '../api/results.js';
 import { defaultClusterName } from '../config/names.js';
-import { clusterKubeconfig, clusterNodes, listClusters } from '../cluster/clusters.js';
-import { contextFrom } from './context.js';
-import { withEngine } from './engine.js';
+import { contextFrom, engineOptions } from './context.js';
 import { printResult, table } from './output.js';
 
 export function registerGet(get: Command): void {
@@ -11,10 +11,8 @@ export function registerGet(get: Command): void {
     .description('list kur clusters on the engine')
     .action(async (_flags: object, command: Command) => {
       const ctx = contextFrom(command);
-      const clusters = await withEngine(ctx, listClusters);
-      printResult(ctx, { clusters }, () =>
-        clusters.length === 0 ? 'No kur clusters.' : clusters.map((c) => c.name).join('\n'),
-      );
+      const clusters = await listClusters(engineOptions(ctx));
+      printResult(ctx, { clusters }, renderClusters);
     });
 
   get
@@ -23,13 +21,8 @@ export function registerGet(get: Command): void {
     .option('-n, --name <name>', 'cluster name', defaultClusterName)
     .action(async (flags: { name: string }, command: Command) => {
       const ctx = contextFrom(command);
-      const nodes = await withEngine(ctx, (engine) => clusterNodes(engine, flags.name));
-      printResult(ctx, { cluster: flags.name, nodes }, () =>
-        table(
-          ['NAME', 'ROLE', 'STATE', 'IMAGE'],
-          nodes.map((n) => [n.name, n.role, n.state, n.image]),
-        ),
-      );
+      const nodes = await getNodes({ ...engineOptions(ctx), cluster: flags.name });
+      printResult(ctx, { cluster: flags.name, nodes }, renderNodes);
     });
 
   get
@@ -39,9 +32,27 @@ export function registerGet(get: Command): void {
     .option('--internal', 'use the address nodes and containers on the engine network use')
     .action(async (flags: { name: string; internal?: boolean }, command: Command) => {
       const ctx = contextFrom(command);
-      const result = await withEngine(ctx, (engine) =>
-        clusterKubeconfig(engine, flags.name, { internal: flags.internal === true }),
-      );
-      printResult(ctx, result, () => result.kubeconfig);
+      const result = await getKubeconfig({
+        ...engineOptions(ctx),
+        cluster: flags.name,
+        internal: flags.internal === true,
+      });
+      printResult(ctx, result, (r) => r.kubeconfig);
     });
+}
+
+/** One line a cluster: its name, state (running, stopped, degraded, incomplete) and node count. */
+export function renderClusters({ clusters }: GetClustersResult): string {
+  if (clusters.length === 0) return 'No kur clusters.';
+  return table(
+    ['NAME', 'STATE', 'NODES'],
+    clusters.map((c) => [c.name, c.state, String(c.nodes.length)]),
+  );
+}
+
+export function renderNodes({ nodes }: GetNodesResult): string {
+  return table(
+    ['NAME', 'ROLE', 'STATE', 'IMAGE'],
+    nodes.map((n) => [n.name, n.role, n.state, n.image]),
+  );
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { loadImage } from '../api/images.js';
+import type { LoadImageResult } from '../api/results.js';
 import { defaultClusterName } from '../config/names.js';
-import { loadDockerImages, loadImageArchive, type LoadResult } from '../cluster/load.js';
-import { contextFrom } from './context.js';
-import { withEngine } from './engine.js';
+import { contextFrom, engineOptions, type CliContext } from './context.js';
 import { printResult } from './output.js';
 
 interface LoadFlags {
@@ -18,7 +18,13 @@ const nodeList = (flags: LoadFlags): string[] | undefined =>
         .map((n) => n.trim())
         .filter((n) => n !== '');
 
-function summary(result: LoadResult): string {
+/** The options both load commands share: cluster, engine, and the `--nodes` list. */
+function loadTarget(ctx: CliContext, flags: LoadFlags) {
+  const nodes = nodeList(flags);
+  return { ...engineOptions(ctx), cluster: flags.name, ...(nodes ? { nodes } : {}) };
+}
+
+export function renderLoaded(result: LoadImageResult): string {
   return Object.entries(result.loaded)
     .map(([node, images]) => {
       const skipped = result.skipped[node] ?? [];
@@ -36,17 +42,8 @@ export function registerLoad(load: Command): void {
     .option('--nodes <names>', 'comma-separated node names (default: all nodes)')
     .action(async (images: string[], flags: LoadFlags, command: Command) => {
       const ctx = contextFrom(command);
-      const nodes = nodeList(flags);
-      const result = await withEngine(ctx, (engine) =>
-        loadDockerImages({
-          engine,
-          logger: ctx.logger,
-          cluster: flags.name,
-          images,
-          ...(nodes ? { nodes } : {}),
-        }),
-      );
-      printResult(ctx, result, () => summary(result));
+      const result = await loadImage({ ...loadTarget(ctx, flags), images });
+      printResult(ctx, result, renderLoaded);
     });
 
   load
@@ -56,16 +53,7 @@ export function registerLoad(load: Command): void {
     .option('--nodes <names>', 'comma-separated node names (default: all nodes)')
     .action(async (file: string, flags: LoadFlags, command: Command) => {
       const ctx = contextFrom(command);
-      const nodes = nodeList(flags);
-      const result = await withEngine(ctx, (engine) =>
-        loadImageArchive({
-          engine,
-          logger: ctx.logger,
-          cluster: flags.name,
-          archive: file,
-          ...(nodes ? { nodes } : {}),
-        }),
-      );
-      printResult(ctx, result, () => summary(result));
+      const result = await loadImage({ ...loadTarget(ctx, flags), archive: file });
+      printResult(ctx, result, renderLoaded);
     });
 }

@@ -4,6 +4,8 @@ import { registerInfo } from './info.js';
 import { registerBuild } from './build-node-image.js';
 import { registerCreateCluster } from './create-cluster.js';
 import { registerDeleteCluster } from './delete-cluster.js';
+import { registerStartCluster } from './start-cluster.js';
+import { registerStopCluster } from './stop-cluster.js';
 import { registerExport } from './export.js';
 import { registerLoad } from './load.js';
 import { registerGet } from './get.js';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerCreateCluster(program.command('create').description('create a cluster'));
   registerDeleteCluster(program.command('delete').description('delete a cluster'));
+  registerStopCluster(program.command('stop').description('stop a cluster, keeping its state'));
+  registerStartCluster(program.command('start').description('start a stopped cluster'));
   registerGet(program.command('get').description('list clusters, nodes, or print a kubeconfig'));
   registerExport(program.command('export').description('export a kubeconfig or logs'));
   registerBuild(program.command('build').description('build a node image'));

@@ -4,12 +4,12 @@ import type { CliContext } from './context.js';
  * Results go to stdout: JSON (one document, stable shape) with --output json, else the text
  * the command renders.
  */
-export function printResult(ctx: CliContext, data: unknown, renderText: () => string): void {
+export function printResult<T>(ctx: CliContext, data: T, renderText: (data: T) => string): void {
   if (ctx.output === 'json') {
     process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     return;
   }
-  const text = renderText();
+  const text = renderText(data);
   if (text.length > 0) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import type { VersionResult } from '../api/results.js';
+import { kurVersion } from '../version.js';
 import { contextFrom } from './context.js';
 import { printResult } from './output.js';
-import { kurVersion } from '../version.js';
 
 export function registerVersion(program: Command): void {
   program
@@ -9,11 +10,11 @@ export function registerVersion(program: Command): void {
     .description('print the kur version')
     .action((_opts, command: Command) => {
       const ctx = contextFrom(command);
-      const data = {
+      const data: VersionResult = {
         kur: kurVersion(),
         node: process.version,
         platform: `${process.platform}/${process.arch}`,
       };
-      printResult(ctx, data, () => `kur ${data.kur} (node ${data.node}, ${data.platform})`);
+      printResult(ctx, data, (d) => `kur ${d.kur} (node ${d.node}, ${d.platform})`);
     });
 }

@@ -113,14 +113,6 @@ export function entryFromAdminConf(adminConf: string, name: string, server: stri
   return { name, server, certificateAuthorityData: ca, clientCertificateData: cert, clientKeyData: key };
 }
 
-/** `--kubeconfig`, else the first file in $KUBECONFIG, else ~/.kube/config. */
-export function resolveKubeconfigPath(opts: { flag?: string; env: NodeJS.ProcessEnv; home: string }): string {
-  if (opts.flag !== undefined && opts.flag !== '') return opts.flag;
-  const first = (opts.env.KUBECONFIG ?? '').split(':').find((p) => p !== '');
-  if (first !== undefined) return first;
-  return `${opts.home}/.kube/config`;
-}
-
 /** Renders a standalone kubeconfig for one cluster (for `get kubeconfig`). */
 export function renderKubeconfig(entry: KubeconfigEntry): string {
   return mergeKubeconfig(undefined, entry);

@@ -8,7 +8,6 @@ import {
   hasKubeconfigEntry,
   mergeKubeconfig,
   removeKubeconfigEntry,
-  resolveKubeconfigPath,
   type KubeconfigEntry,
 } from './kubeconfig-merge.js';
 
@@ -65,12 +64,6 @@ describe('kubeconfig merge', () => {
     expect(() => mergeKubeconfig('a: [1', entry('kur-a', 1), '/home/u/.kube/config')).to.throw(
       /\/home\/u\/\.kube\/config is not valid YAML/,
     );
-  });
-
-  it('resolves --kubeconfig, then the first $KUBECONFIG file, then ~/.kube/config', () => {
-    expect(resolveKubeconfigPath({ flag: '/x', env: { KUBECONFIG: '/y' }, home: '/h' })).to.equal('/x');
-    expect(resolveKubeconfigPath({ env: { KUBECONFIG: ':/y:/z' }, home: '/h' })).to.equal('/y');
-    expect(resolveKubeconfigPath({ env: {}, home: '/h' })).to.equal('/h/.kube/config');
   });
 });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { renderInfo, type InfoReport } from './info.js';
+import type { InfoReport } from '../api/info.js';
+import { renderInfo } from './info.js';
 
 const report: InfoReport = {
   kur: { version: '0.1.0' },
