@@ -22,6 +22,8 @@ import { kubernetesEvents, phaseEvents, timeline, type TimelineEvent } from './t
 
 const runs = positiveInt(process.env.KUR_BENCH_RUNS, 3);
 const settleSeconds = positiveInt(process.env.KUR_BENCH_SETTLE_SECONDS, 60);
+/** KUR_BENCH_MEMORY=0 skips settling and the memory readings (quicker A/B runs of create times). */
+const measureMemory = process.env.KUR_BENCH_MEMORY !== '0';
 
 /** The targets of the cluster lifecycle and speed issues (2-core machines). */
 const targets = {
@@ -181,8 +183,8 @@ async function sampleOnce(
   const pssMiB: Record<string, number[]> = {};
   let deleteWallMs: number;
   try {
-    await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
-    for (const node of created.nodes) {
+    if (measureMemory) await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
+    for (const node of measureMemory ? created.nodes : []) {
       // Three readings 5 s apart; the median smooths a probe or a GC in flight.
       const readings: NodeMemory[] = [];
       for (let i = 0; i < 3; i += 1) {
