@@ -1,12 +1,14 @@
 /**
  * Cluster benchmark: `npx tsx e2e/bench/cluster.bench.ts` (what `make bench` runs).
  *
- * Creates and deletes a one-node and a three-node cluster KUR_BENCH_RUNS times (default 3) on each
+ * Creates and deletes a one-node and a three-node cluster (KUR_BENCH_SHAPES=one-node or three-node
+ * for one of them) KUR_BENCH_RUNS times (default 3) on each
  * engine KUR_E2E_ENGINES selects (default rootful-docker), through the built CLI like a user:
  * `kur -q -o json create cluster` gives per-phase `timings` and `totalMs`. After each create it
  * lets the cluster settle (KUR_BENCH_SETTLE_SECONDS, default 60) and reads each node container's
  * memory from its own cgroup (see nodeMemory). Prints one JSON document on stdout with medians,
- * every sample, and the issue's targets; progress goes to stderr.
+ * every sample, the issue's targets, and each run's critical path (timeline.ts: kur's phases and
+ * Kubernetes' own timestamps) with each event's median; progress goes to stderr.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
@@ -17,19 +19,22 @@ import { readEngineFacts } from '../../src/engine/detect.js';
 import type { Engine } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { kurVersion } from '../../src/version.js';
+import { kubernetesEvents, phaseEvents, timeline, type TimelineEvent } from './timeline.js';
 
 const runs = positiveInt(process.env.KUR_BENCH_RUNS, 3);
 const settleSeconds = positiveInt(process.env.KUR_BENCH_SETTLE_SECONDS, 60);
+/** KUR_BENCH_MEMORY=0 skips settling and the memory readings (quicker A/B runs of create times). */
+const measureMemory = process.env.KUR_BENCH_MEMORY !== '0';
 
-/** The targets of the cluster lifecycle issue (2-core machines). */
+/** The targets of the cluster lifecycle and speed issues (2-core machines). */
 const targets = {
-  oneNodeReadyWithDnsMs: 20_000,
-  threeNodesReadyWithDnsMs: 35_000,
-  deleteMs: 3_000,
+  oneNodeReadyWithDnsMs: 12_000,
+  threeNodesReadyWithDnsMs: 20_000,
+  deleteMs: 1_000,
   controlPlaneMemoryMiB: 600,
 };
 
-const shapes = [
+const allShapes = [
   { id: 'one-node', nodes: 1, config: undefined },
   {
     id: 'three-node',
@@ -45,6 +50,10 @@ const shapes = [
     ].join('\n'),
   },
 ] as const;
+
+/** KUR_BENCH_SHAPES=one-node (or three-node) narrows the run; default both. */
+const wantedShapes = (process.env.KUR_BENCH_SHAPES ?? '').split(',').filter(Boolean);
+const shapes = allShapes.filter((s) => wantedShapes.length === 0 || wantedShapes.includes(s.id));
 
 function positiveInt(text: string | undefined, fallback: number): number {
   const value = Number(text);
@@ -127,6 +136,19 @@ interface Sample {
   memoryMiB: Record<string, number[]>;
   usageMiB: Record<string, number[]>;
   pssMiB: Record<string, number[]>;
+  /** kur's phases and Kubernetes' own timestamps, seconds after the first phase began. */
+  timeline: TimelineEvent[];
+}
+
+/** Nodes and pods as the API server has them, read inside the control-plane node. */
+async function clusterObjects(engine: Engine, created: CreatedClusterJson): Promise<string> {
+  const node = created.nodes.find((n) => n.role === 'control-plane') ?? created.nodes[0]!;
+  const result = await engine.containers.exec(node.name, {
+    cmd: ['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', 'get', 'nodes,pods', '-A', '-o', 'json'],
+    check: true,
+    timeoutMs: 30_000,
+  });
+  return result.stdout;
 }
 
 async function sampleOnce(
@@ -145,6 +167,15 @@ async function sampleOnce(
     throw error;
   }
   const createWallMs = performance.now() - started;
+  // The first phase began totalMs before the process ended (its exit takes milliseconds).
+  const firstPhaseEpochMs = Date.now() - created.totalMs;
+  const events = timeline(
+    phaseEvents(created.timings),
+    kubernetesEvents(await clusterObjects(run.engine, created), firstPhaseEpochMs, name),
+  );
+  log(
+    `${name}: critical path\n${events.map((e) => `  ${e.at.toFixed(1).padStart(5)} s  ${e.what}`).join('\n')}`,
+  );
   log(
     `${name}: created in ${created.totalMs} ms (wall ${Math.round(createWallMs)} ms); settling ${settleSeconds} s`,
   );
@@ -153,8 +184,8 @@ async function sampleOnce(
   const pssMiB: Record<string, number[]> = {};
   let deleteWallMs: number;
   try {
-    await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
-    for (const node of created.nodes) {
+    if (measureMemory) await new Promise((resolve) => setTimeout(resolve, settleSeconds * 1000));
+    for (const node of measureMemory ? created.nodes : []) {
       // Three readings 5 s apart; the median smooths a probe or a GC in flight.
       const readings: NodeMemory[] = [];
       for (let i = 0; i < 3; i += 1) {
@@ -175,7 +206,16 @@ async function sampleOnce(
   const phases: Record<string, number> = {};
   // Child phases carry node names; name them by role so runs (each its own cluster) line up.
   for (const t of created.timings) phases[t.phase.replaceAll(name, '<cluster>')] = t.ms;
-  return { totalMs: created.totalMs, createWallMs, deleteWallMs, phases, memoryMiB, usageMiB, pssMiB };
+  return {
+    totalMs: created.totalMs,
+    createWallMs,
+    deleteWallMs,
+    phases,
+    memoryMiB,
+    usageMiB,
+    pssMiB,
+    timeline: events,
+  };
 }
 
 function summarize(samples: Sample[]) {
@@ -198,7 +238,22 @@ function summarize(samples: Sample[]) {
     memoryWorkingSetMiB: byRole((s) => s.memoryMiB),
     memoryUsageMiB: byRole((s) => s.usageMiB),
     memoryPssMiB: byRole((s) => s.pssMiB),
+    criticalPathS: criticalPath(samples),
+    timelines: samples.map((s) => s.timeline),
   };
+}
+
+/** Each event's median time over the runs (events seen in every run), in order. */
+function criticalPath(samples: Sample[]): Record<string, number> {
+  const names = [...new Set(samples.flatMap((s) => s.timeline.map((e) => e.what)))];
+  const medians = names
+    .map((what) => {
+      const ats = samples.map((s) => s.timeline.find((e) => e.what === what)?.at);
+      return { what, at: ats.every((a) => a !== undefined) ? median(ats) : undefined };
+    })
+    .filter((e): e is { what: string; at: number } => e.at !== undefined)
+    .sort((a, b) => a.at - b.at);
+  return Object.fromEntries(medians.map((e) => [e.what, Math.round(e.at * 10) / 10]));
 }
 
 async function benchEngine(run: E2eRun) {
@@ -213,32 +268,23 @@ async function benchEngine(run: E2eRun) {
     }
     results[shape.id] = { nodes: shape.nodes, ...summarize(samples) };
   }
-  const one = results['one-node']!;
-  const three = results['three-node']!;
+  const one = results['one-node'];
+  const three = results['three-node'];
+  const measured = [one, three].filter((r) => r !== undefined);
   // The cgroup working set where the node has its own cgroup, else the PSS sum.
   const memoryMeasure = ownCgroup ? 'memoryWorkingSetMiB' : 'memoryPssMiB';
   const controlPlane = Math.max(
-    one[memoryMeasure]['control-plane']?.median ?? Number.NaN,
-    three[memoryMeasure]['control-plane']?.median ?? Number.NaN,
+    ...measured.map((r) => r[memoryMeasure]['control-plane']?.median ?? Number.NaN),
   );
+  const deleteMs = Math.max(...measured.map((r) => r.deleteWallMs.median));
+  const verdict = (r: (typeof measured)[number] | undefined, targetMs: number) =>
+    r === undefined ? null : { medianMs: r.totalMs.median, targetMs, met: r.totalMs.median <= targetMs };
   return {
     clusters: results,
     verdicts: {
-      oneNodeReadyWithDns: {
-        medianMs: one.totalMs.median,
-        targetMs: targets.oneNodeReadyWithDnsMs,
-        met: one.totalMs.median <= targets.oneNodeReadyWithDnsMs,
-      },
-      threeNodesReadyWithDns: {
-        medianMs: three.totalMs.median,
-        targetMs: targets.threeNodesReadyWithDnsMs,
-        met: three.totalMs.median <= targets.threeNodesReadyWithDnsMs,
-      },
-      delete: {
-        medianMs: Math.max(one.deleteWallMs.median, three.deleteWallMs.median),
-        targetMs: targets.deleteMs,
-        met: Math.max(one.deleteWallMs.median, three.deleteWallMs.median) <= targets.deleteMs,
-      },
+      oneNodeReadyWithDns: verdict(one, targets.oneNodeReadyWithDnsMs),
+      threeNodesReadyWithDns: verdict(three, targets.threeNodesReadyWithDnsMs),
+      delete: { medianMs: deleteMs, targetMs: targets.deleteMs, met: deleteMs <= targets.deleteMs },
       controlPlaneMemory: {
         measure: memoryMeasure,
         medianMiB: controlPlane,

@@ -32,25 +32,13 @@ export async function kubeadmInit(engine: Engine, node: NodeRef, withCertificate
 }
 
 /**
- * kubeadm's CoreDNS checks readiness every 10 s, so the DNS Service gets its endpoints up to 10 s
- * after CoreDNS can answer. Probing every second makes a new cluster usable that much sooner; the
- * pods are still Pending (no CNI yet) when this runs, so the rollout replaces nothing running.
+ * CoreDNS's readiness probe runs every second: kubeadm's `corednsdeployment` patch in the node
+ * image does it now (src/kube/kubeadm.ts kubeadmPatchesDir), when kubeadm creates the deployment.
+ * Nothing is left to do after init; kept for callers until the create flow stops calling it.
+ * @deprecated
  */
-export async function probeCoreDnsEverySecond(engine: Engine, node: NodeRef): Promise<void> {
-  const patch = [
-    { op: 'add', path: '/spec/template/spec/containers/0/readinessProbe/periodSeconds', value: 1 },
-  ];
-  await run(engine, node, [
-    ...kubectl,
-    '-n',
-    'kube-system',
-    'patch',
-    'deployment',
-    'coredns',
-    '--type=json',
-    '-p',
-    JSON.stringify(patch),
-  ]);
+export async function probeCoreDnsEverySecond(_engine: Engine, _node: NodeRef): Promise<void> {
+  // Nothing to do: see above.
 }
 
 /** Asks the cluster DNS service for kubernetes.default from the node: NOERROR with an answer. */

@@ -188,14 +188,22 @@ async function trial(
   cmd: string[] = image.succeed,
 ): Promise<Trial> {
   const name = `kur-probe-${randomBytes(4).toString('hex')}`;
-  let id: string;
-  try {
-    id = await engine.containers.create({
+  const create = () =>
+    engine.containers.create({
       ...spec,
       name,
       image: image.reference,
       cmd,
       labels: { [labels.managed]: 'true' },
+    });
+  let id: string;
+  try {
+    id = await create().catch(async (error: unknown) => {
+      // The image vanished under us (removed by something else): load it again, once. A
+      // missing image says nothing about privileges and must not be read as a refusal.
+      if (!isMissingImage(error)) throw error;
+      await image.reload();
+      return create();
     });
   } catch (error) {
     const message = detailOf(error);
@@ -236,6 +244,11 @@ async function exitCodeOf(engine: Engine, id: string): Promise<number> {
 }
 
 const probeRunLimitMs = 30_000;
+
+/** The engine's "no such image" (Docker 404; Podman may answer 404 or 500 with the same words). */
+export function isMissingImage(error: unknown): boolean {
+  return /no such image|image not known/i.test(`${messageOf(error)} ${detailOf(error)}`);
+}
 
 function detailOf(error: unknown): string {
   return isKurError(error) && error.detail !== undefined ? error.detail : messageOf(error);

@@ -19,7 +19,16 @@ export interface FlannelInput {
    * only once kube-proxy has written its rules.
    */
   apiServerEndpoint?: string;
+  /**
+   * The CNI config is already in every node at {@link flannelCniConfigPath} (written with the
+   * node's files, see flannelCniConfig): the DaemonSet then has no install-cni init container,
+   * one container start fewer between the pod's scheduling and flanneld.
+   */
+  cniConfigInstalled?: boolean;
 }
+
+/** Where the flannel CNI config goes in every node. */
+export const flannelCniConfigPath = '/etc/cni/net.d/10-flannel.conflist';
 
 /** flannel's `install-conf <src> <dest>` tool in kur's flannel image (images/components.json). */
 const installConfPath = '/opt/bin/install-conf';
@@ -39,7 +48,28 @@ const healthzPort = 8081;
  * configure step) turns it off once flannel.1 exists: `ethtool -K flannel.1 tx-checksum-ip-generic off`.
  */
 export function flannelManifest(input: FlannelInput): string {
-  const cniConf = {
+  const cniConf = flannelCniConf();
+  const installed = input.cniConfigInstalled === true;
+  const netConf = {
+    Network: input.podSubnet,
+    // flanneld adds no rules (see above); false is flannel's own default.
+    EnableNFTables: false,
+    Backend: { Type: 'vxlan', Port: flannelVxlanPort },
+  };
+  return manifest(input, cniConf, netConf, installed);
+}
+
+/**
+ * The flannel CNI config list, the same on every node and known before the cluster exists. A node
+ * holding it before flanneld runs is no different from one without it: kur's flannel plugin
+ * answers CNI STATUS "not ready" until flanneld has leased the node's subnet.
+ */
+export function flannelCniConfig(): string {
+  return `${JSON.stringify(flannelCniConf(), null, 2)}\n`;
+}
+
+function flannelCniConf(): JsonObject {
+  return {
     name: 'cbr0',
     // 1.1.0: containerd asks the plugins for STATUS, and kur's flannel plugin answers "not ready"
     // until flanneld has leased a subnet, so the node turns Ready only when pods can get addresses
@@ -51,12 +81,9 @@ export function flannelManifest(input: FlannelInput): string {
       { type: 'portmap', capabilities: { portMappings: true } },
     ],
   };
-  const netConf = {
-    Network: input.podSubnet,
-    // flanneld adds no rules (see above); false is flannel's own default.
-    EnableNFTables: false,
-    Backend: { Type: 'vxlan', Port: flannelVxlanPort },
-  };
+}
+
+function manifest(input: FlannelInput, cniConf: JsonObject, netConf: JsonObject, installed: boolean): string {
   const documents: JsonObject[] = [
     {
       apiVersion: 'v1',
@@ -111,24 +138,22 @@ export function flannelManifest(input: FlannelInput): string {
             serviceAccountName: 'flannel',
             // Every node needs pod networking, whatever its taints.
             tolerations: [{ operator: 'Exists' }],
-            initContainers: [
-              {
-                name: 'install-cni',
-                image: input.image,
-                imagePullPolicy: 'Never',
-                // The image has no cp: flannel's own installer copies atomically (temp file, rename),
-                // so the container runtime never reads a half-written conflist.
-                command: [
-                  installConfPath,
-                  '/etc/kube-flannel/cni-conf.json',
-                  '/etc/cni/net.d/10-flannel.conflist',
+            initContainers: installed
+              ? []
+              : [
+                  {
+                    name: 'install-cni',
+                    image: input.image,
+                    imagePullPolicy: 'Never',
+                    // The image has no cp: flannel's own installer copies atomically (temp file, rename),
+                    // so the container runtime never reads a half-written conflist.
+                    command: [installConfPath, '/etc/kube-flannel/cni-conf.json', flannelCniConfigPath],
+                    volumeMounts: [
+                      { name: 'cni', mountPath: '/etc/cni/net.d' },
+                      { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
+                    ],
+                  },
                 ],
-                volumeMounts: [
-                  { name: 'cni', mountPath: '/etc/cni/net.d' },
-                  { name: 'flannel-cfg', mountPath: '/etc/kube-flannel/' },
-                ],
-              },
-            ],
             containers: [
               {
                 name: 'kube-flannel',

@@ -276,10 +276,14 @@ describe('kubeadm configs', () => {
       dnsDomain: 'cluster.local',
     });
     expect(at(c, 'etcd', 'local', 'dataDir')).to.equal('/var/lib/etcd');
+    expect(at(c, 'etcd', 'local', 'extraArgs')).to.deep.equal([{ name: 'unsafe-no-fsync', value: 'true' }]);
+    expect(i).to.deep.include({ patches: { directory: '/etc/kubernetes/kur-patches' } });
     expect(at(c, 'apiServer', 'certSANs')).to.deep.equal(['localhost', '127.0.0.1', 'dev-control-plane']);
     // No gates and no runtime config: no empty flags.
     expect(at(c, 'apiServer', 'extraArgs')).to.deep.equal([]);
-    expect(at(c, 'scheduler', 'extraArgs')).to.deep.equal([]);
+    // One control plane: nobody to elect.
+    expect(at(c, 'scheduler', 'extraArgs')).to.deep.equal([{ name: 'leader-elect', value: 'false' }]);
+    expect(at(c, 'controllerManager', 'extraArgs')).to.deep.include({ name: 'leader-elect', value: 'false' });
   });
 
   it('explains every ignored preflight check in a comment', () => {
@@ -303,13 +307,16 @@ describe('kubeadm configs', () => {
       gates,
     ]);
     expect(at(c, 'controllerManager', 'extraArgs')).to.deep.include(gates);
-    expect(at(c, 'scheduler', 'extraArgs')).to.deep.equal([gates]);
+    expect(at(c, 'scheduler', 'extraArgs')).to.deep.include(gates);
   });
 
   it('keeps the control-plane taint when there are workers, and sets the certificate key for HA', () => {
     const [i] = kubeadmInitDocuments({ ...init, schedulableControlPlanes: false, certificateKey: key });
     expect(at(i, 'nodeRegistration')).to.not.have.property('taints');
     expect(i?.certificateKey).to.equal(key);
+    // Several control planes elect their controller manager and scheduler.
+    const c = kubeadmInitDocuments({ ...init, schedulableControlPlanes: false, certificateKey: key })[1];
+    expect(at(c, 'scheduler', 'extraArgs')).to.deep.equal([]);
   });
 
   const join: KubeadmJoinInput = {

@@ -15,6 +15,14 @@ export const apiServerBindPort = 6443;
 export const criSocket = 'unix:///run/containerd/containerd.sock';
 export const certificatesDir = '/etc/kubernetes/pki';
 export const etcdDataDir = '/var/lib/etcd';
+/**
+ * kubeadm's own patches (`InitConfiguration.patches.directory`), shipped in the node image
+ * (images/node/etc/kubernetes/kur-patches): `corednsdeployment+json.json` sets CoreDNS's readiness
+ * probe to every second. kubeadm probes every 10 s, so the DNS Service got its endpoint up to
+ * 10 s after CoreDNS could answer; patched by kubeadm itself the deployment is created that
+ * way, with no kubectl round trip after init (about 1 s on a loaded 2-core host).
+ */
+export const kubeadmPatchesDir = '/etc/kubernetes/kur-patches';
 /** Where kubeadm expects the control-plane images (preloaded in the node image under these names). */
 export const defaultImageRepository = 'registry.k8s.io';
 
@@ -99,11 +107,12 @@ export function kubeadmInitDocuments(input: KubeadmInitInput): JsonObject[] {
     bootstrapTokens: [{ token: input.bootstrapToken }],
     localAPIEndpoint: { advertiseAddress: node.ip, bindPort: apiServerBindPort },
     nodeRegistration: nodeRegistration(node, input.schedulableControlPlanes),
+    patches: { directory: kubeadmPatchesDir },
   };
   if (input.certificateKey !== undefined) init.certificateKey = input.certificateKey;
   return [
     init,
-    clusterConfiguration(cluster),
+    clusterConfiguration(cluster, input.certificateKey === undefined),
     kubeletConfiguration(input.kubelet),
     kubeProxyConfiguration(input.kubeProxy),
   ];
@@ -147,7 +156,7 @@ export function kubeadmJoinDocuments(input: KubeadmJoinInput): JsonObject[] {
   return [join];
 }
 
-function clusterConfiguration(cluster: KubeadmClusterInput): JsonObject {
+function clusterConfiguration(cluster: KubeadmClusterInput, singleControlPlane: boolean): JsonObject {
   const featureGates = Object.entries(cluster.featureGates)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([gate, on]) => `${gate}=${String(on)}`)
@@ -173,17 +182,35 @@ function clusterConfiguration(cluster: KubeadmClusterInput): JsonObject {
       serviceSubnet: cluster.serviceSubnet,
       dnsDomain: 'cluster.local',
     },
-    etcd: { local: { dataDir: etcdDataDir } },
+    etcd: { local: { dataDir: etcdDataDir, extraArgs: etcdArgs } },
     apiServer: {
       certSANs: unique(cluster.certSANs),
       extraArgs: [...(runtimeConfig === '' ? [] : [arg('runtime-config', runtimeConfig)]), ...gateArgs],
     },
     controllerManager: {
       // hostPath persistent volumes for single-node test clusters, as kind enables.
-      extraArgs: [arg('enable-hostpath-provisioner', 'true'), ...gateArgs],
+      extraArgs: [arg('enable-hostpath-provisioner', 'true'), ...leaderArgs(singleControlPlane), ...gateArgs],
     },
-    scheduler: { extraArgs: gateArgs },
+    scheduler: { extraArgs: [...leaderArgs(singleControlPlane), ...gateArgs] },
   };
+}
+
+/**
+ * etcd without fsync: a disposable cluster trades durability against a host crash (a power loss
+ * or kernel panic can lose the last writes; stopping the node, or the engine, cannot: the
+ * kernel still writes the page cache back) for a control plane that starts faster, since the API
+ * server's bootstrap writes hundreds of objects, each one an fsync of etcd's log.
+ */
+const etcdArgs = [arg('unsafe-no-fsync', 'true')];
+
+/**
+ * With one control plane there is nobody to elect: the controller manager and the scheduler start
+ * working at once instead of after their first lease round (a failed first try, while the API
+ * server is still coming up, waits the 2 s retry period). With several (HA, `certificateKey`
+ * set) they keep leader election.
+ */
+function leaderArgs(singleControlPlane: boolean): JsonObject[] {
+  return singleControlPlane ? [arg('leader-elect', 'false')] : [];
 }
 
 function nodeRegistration(node: KubeadmNode, schedulableControlPlanes: boolean): JsonObject {

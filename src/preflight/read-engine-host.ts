@@ -120,19 +120,29 @@ async function fromSocketListener(fs: PreflightFs, socketPath: string, uid: numb
   if (inodes.length === 0) return undefined;
   const links = new Set(inodes.map((inode) => `socket:[${inode}]`));
   const pids = ((await fs.readdir('/proc')) ?? []).filter((name) => /^\d+$/.test(name));
-  const holders = await Promise.all(
+  const owned = await Promise.all(
     pids.map(async (pid) => {
       const owner = await fs.stat(`/proc/${pid}`);
       if (owner === undefined || (uid !== undefined && owner.uid !== uid)) return undefined;
-      return (await holdsSocket(fs, pid, links)) ? Number(pid) : undefined;
+      return { pid, comm: (await readText(fs, `/proc/${pid}/comm`))?.trim() };
     }),
   );
-  const found = holders.filter((pid): pid is number => pid !== undefined);
-  const comms = await Promise.all(
-    found.map(async (pid) => (await readText(fs, `/proc/${pid}/comm`))?.trim()),
-  );
-  return found.find((_, i) => comms[i] !== 'systemd') ?? found[0];
+  const candidates = owned.filter((c): c is { pid: string; comm: string | undefined } => c !== undefined);
+  const holding = async (list: typeof candidates) => {
+    const held = await Promise.all(
+      list.map(async (c) => ((await holdsSocket(fs, c.pid, links)) ? c : undefined)),
+    );
+    return held.filter((c): c is (typeof candidates)[number] => c !== undefined);
+  };
+  // The engines' own names first: reading every fd of every process (a few hundred ms as root
+  // on a busy host) is needed only when no engine process by those names holds the socket.
+  const engines = await holding(candidates.filter((c) => c.comm !== undefined && engineNames.test(c.comm)));
+  const found = engines.length > 0 ? engines : await holding(candidates);
+  return Number((found.find((c) => c.comm !== 'systemd') ?? found[0])?.pid) || undefined;
 }
+
+/** What the engine processes that serve an API socket are called (`comm`). */
+const engineNames = /^(dockerd|podman)$/;
 
 async function findEngineProcess(
   fs: PreflightFs,

@@ -1,0 +1,106 @@
+/**
+ * The critical path of one `kur create cluster`, for the cluster benchmark: when each of kur's
+ * top-level phases started and ended, and what Kubernetes itself recorded (node registered and
+ * Ready; each pod created, scheduled, started and Ready), all as seconds after the create began.
+ * A regression then says where it happened, not only that the total grew.
+ *
+ * kur's phases come from `-o json` timings (durations; top-level phases run one after another,
+ * so their starts add up from the first). Kubernetes' times come from the API objects, read in
+ * the control-plane node right after create returns; they have one-second resolution, and the
+ * node shares the host's clock.
+ */
+
+export interface TimelineEvent {
+  /** Seconds after the create's first phase began. */
+  at: number;
+  what: string;
+}
+
+interface Condition {
+  type: string;
+  status: string;
+  lastTransitionTime?: string;
+}
+
+interface KubeObject {
+  kind: string;
+  metadata: { name: string; namespace?: string; creationTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: {
+    conditions?: Condition[];
+    startTime?: string;
+    containerStatuses?: { name: string; state?: { running?: { startedAt?: string } } }[];
+  };
+}
+
+/** `[{phase, ms}]` of `kur -o json create cluster` as top-level phases with start and end offsets (s). */
+export function phaseEvents(timings: readonly { phase: string; ms: number }[]): TimelineEvent[] {
+  const events: TimelineEvent[] = [];
+  let at = 0;
+  for (const t of timings) {
+    if (t.phase.includes(' > ')) continue;
+    events.push({ at: round(at), what: `kur: ${t.phase} starts` });
+    at += t.ms / 1000;
+    events.push({ at: round(at), what: `kur: ${t.phase} ends` });
+  }
+  return events;
+}
+
+/**
+ * Kubernetes' own timestamps from `kubectl get nodes,pods -A -o json`, relative to `startEpochMs`
+ * (the moment kur's first phase began). Pod names lose their generated suffix and `cluster`'s
+ * name, so runs of different clusters line up.
+ */
+export function kubernetesEvents(listJson: string, startEpochMs: number, cluster: string): TimelineEvent[] {
+  const list = JSON.parse(listJson) as { items: KubeObject[] };
+  const events: TimelineEvent[] = [];
+  const add = (time: string | undefined, what: string): void => {
+    if (time === undefined) return;
+    const ms = Date.parse(time);
+    if (Number.isNaN(ms)) return;
+    events.push({ at: round((ms - startEpochMs) / 1000), what });
+  };
+  const condition = (o: KubeObject, type: string): string | undefined => {
+    const c = o.status?.conditions?.find((x) => x.type === type && x.status === 'True');
+    return c?.lastTransitionTime;
+  };
+  for (const item of list.items) {
+    const name = shortName(item.metadata.name, cluster);
+    if (item.kind === 'Node') {
+      add(item.metadata.creationTimestamp, `node ${name} registered`);
+      add(condition(item, 'Ready'), `node ${name} Ready`);
+      continue;
+    }
+    const node = item.spec?.nodeName;
+    // DaemonSet pods (one per node) share a short name: the node tells them apart.
+    const where = node === undefined || name.includes('<cluster>') ? '' : ` on ${shortName(node, cluster)}`;
+    const pod = `pod ${item.metadata.namespace ?? ''}/${name}${where}`;
+    add(item.metadata.creationTimestamp, `${pod} created`);
+    add(condition(item, 'PodScheduled'), `${pod} scheduled`);
+    const started = (item.status?.containerStatuses ?? [])
+      .map((c) => c.state?.running?.startedAt)
+      .filter((t): t is string => t !== undefined)
+      .sort()[0];
+    add(started, `${pod} container started`);
+    add(condition(item, 'Ready'), `${pod} Ready`);
+  }
+  return events;
+}
+
+/** Pod and node names without the cluster name and generated suffixes: `coredns-7d4f-x2x9z` -> `coredns`. */
+export function shortName(name: string, cluster: string): string {
+  const short = name.replaceAll(cluster, '<cluster>');
+  // Node names and static pods (named after their node) have no generated suffix.
+  if (short.includes('<cluster>')) return short;
+  // Deployment pods: <name>-<replicaset hash>-<5 chars>; DaemonSet pods: <name>-<5 chars>.
+  return short.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '').replace(/-[a-z0-9]{5}$/, '');
+}
+
+/** Merges and sorts; several pods of one kind (one per node) keep their own lines. */
+export function timeline(...parts: TimelineEvent[][]): TimelineEvent[] {
+  return parts.flat().sort((a, b) => a.at - b.at || a.what.localeCompare(b.what));
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
+}
