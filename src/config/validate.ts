@@ -1,17 +1,17 @@
-import { parseJsonPatch } from '../kube/json-patch.js';
-import { PatchError } from '../kube/json.js';
-import type { KubeadmDocumentKind } from '../kube/kubeadm-patches.js';
+import { parseJsonPatch } from '../patch/json-patch.js';
+import { PatchError } from '../patch/json.js';
+import type { KubeadmDocumentKind } from '../patch/kubeadm-patches.js';
 import {
   kubeadmDocumentKinds,
   kubeadmDocumentVersions,
   parseKubeadmMergePatch,
-} from '../kube/kubeadm-patches.js';
-import { containerdConfigVersion, parseTomlPatch, tomlPatchVersion } from '../kube/toml-patch.js';
+} from '../patch/kubeadm-patches.js';
+import { containerdConfigVersion, parseTomlPatch, tomlPatchVersion } from '../patch/toml-patch.js';
 import { containerNames, maxNodeNameLength } from './names.js';
 import type { Ipv4Cidr } from './net.js';
 import { cidrsOverlap, isIpAddress, isWildcardAddress, parseIpv4Cidr } from './net.js';
 import type { ConfigPath, ConfigProblem } from './problems.js';
-import { closest } from './suggest.js';
+import { closest } from '../patch/suggest.js';
 import type { ClusterConfig, Json6902Patch, NodeConfig } from './types.js';
 import { kubeProxyModes, mountPropagations, nodeRoles, portProtocols } from './types.js';
 
