@@ -147,13 +147,20 @@ function firstDuplicateKey(doc: Document.Parsed): { key: string; offset: number 
   return undefined;
 }
 
+/** A document with no content at all (what a trailing `---` or a comment-only part makes). */
+export function isEmptyDocument(doc: Document.Parsed): boolean {
+  const contents = doc.contents as YamlNode | null;
+  if (contents === null) return true;
+  return isScalar(contents) && contents.value === null && contents.range?.[0] === contents.range?.[1];
+}
+
 /**
  * Parses one YAML (or JSON) document of a user's patch into plain JSON values; syntax errors
  * carry their line and column inside the patch text so the config error can point at them.
  */
 export function parseYamlJson(text: string): JsonValue {
   const { docs, lines } = parseYamlStream(text);
-  const present = docs.filter((d) => d.contents !== null || d.errors.length > 0);
+  const present = docs.filter((d) => !isEmptyDocument(d) || d.errors.length > 0);
   if (present.length === 0) throw new PatchError('the patch is empty');
   if (present.length > 1) {
     throw new PatchError(
@@ -188,7 +195,7 @@ export function locateInYaml(
   } catch {
     return undefined;
   }
-  const doc = parsed.docs.find((d) => d.contents !== null);
+  const doc = parsed.docs.find((d) => !isEmptyDocument(d));
   let node: YamlNode | null | undefined = doc?.contents;
   let key: YamlNode | undefined;
   for (const step of path) {
