@@ -144,14 +144,22 @@ export class ConfigSource implements Locator {
         const last = this.lastContentLine(scalarPos.line, Math.min(contentLine, endLine + 1));
         if (last !== undefined) return last;
       }
-      const indent = lineText === undefined ? 0 : lineText.length - lineText.trimStart().length;
-      return { line: contentLine, col: indent + inner.col };
+      return { line: contentLine, col: this.blockIndent(scalarPos.line, endLine) + inner.col };
     }
     if (inner.line === 1) {
       const quoted = type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE';
       return { line: scalarPos.line, col: scalarPos.col + inner.col - 1 + (quoted ? 1 : 0) };
     }
     return scalarPos;
+  }
+
+  /** A block scalar's indentation: that of its first non-empty content line. */
+  private blockIndent(headerLine: number, endLine: number): number {
+    for (let line = headerLine + 1; line <= endLine; line++) {
+      const text = this.lineText(line);
+      if (text !== undefined && text.trim() !== '') return text.length - text.trimStart().length;
+    }
+    return 0;
   }
 
   private lastContentLine(headerLine: number, before: number): Position | undefined {
