@@ -169,7 +169,9 @@ describeClusterEngines('failed and interrupted creates', (target) => {
       names.push(name);
       const networkBefore = await kurNetworkExists(run.engine);
       const path = run.writeConfig(name, config.text);
+      const home = run.home; // made by the first run; kur must not write into it either
       const filesBefore = readdirSync(run.dir).sort();
+      const homeBefore = readdirSync(home, { recursive: true }).sort();
       const result = await run.kur([
         'create',
         'cluster',
@@ -188,6 +190,7 @@ describeClusterEngines('failed and interrupted creates', (target) => {
       expect(await kurNetworkExists(run.engine)).to.equal(networkBefore);
       // The host is unchanged: no host path made, no kubeconfig or lock file written.
       expect(readdirSync(run.dir).sort(), 'files next to the config').to.deep.equal(filesBefore);
+      expect(readdirSync(home, { recursive: true }).sort(), 'files in HOME').to.deep.equal(homeBefore);
     });
   });
 
