@@ -135,9 +135,15 @@ function finish(decoded: ClusterConfigInput, options: FinishOptions): ClusterCon
   for (const w of [...warnings, ...result.warnings]) {
     options.logger?.warn(`${formatProblem(w, locator)}${w.hint === undefined ? '' : ` (${w.hint})`}`);
   }
-  for (const node of config.nodes) {
-    for (const mount of node.extraMounts) mount.hostPath = resolveHostPath(mount.hostPath, hostPaths.baseDir);
-  }
+  config.nodes.forEach((node, i) =>
+    node.extraMounts.forEach((mount, j) => {
+      const resolved = resolveHostPath(mount.hostPath, hostPaths.baseDir);
+      if (resolved !== mount.hostPath) {
+        options.logger?.info(`nodes[${i}].extraMounts[${j}].hostPath ${mount.hostPath} is ${resolved}`);
+      }
+      mount.hostPath = resolved;
+    }),
+  );
   return config;
 }
 
