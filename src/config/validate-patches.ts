@@ -11,7 +11,7 @@ import {
   parseKubeadmMergePatch,
 } from '../patch/kubeadm-patches.js';
 import { containerdConfigVersion, parseTomlPatch, tomlPatchVersion } from '../patch/toml-patch.js';
-import { locateInYaml } from '../patch/yaml-text.js';
+import { locateInYaml, yamlLocator } from '../patch/yaml-text.js';
 import type { ConfigPath, ConfigProblem, ProblemList } from './problems.js';
 import type { ClusterConfig, Json6902Patch } from './types.js';
 
@@ -83,8 +83,9 @@ function validateMergePatch(text: string, path: ConfigPath, problems: ProblemLis
     );
     return;
   }
+  const locate = yamlLocator(text);
   for (const field of checkFields(patch.kind, patch.body, { mergePatch: true })) {
-    problems.add(fieldProblem(path, field, locateInYaml(text, field.path, field.at)));
+    problems.add(fieldProblem(path, field, locate(field.path, field.at)));
   }
 }
 
@@ -118,10 +119,11 @@ function validateJson6902(
   const operations = parsed(() => parseJsonPatch(patch.patch), patch.patch, patchPath, problems);
   if (operations === undefined || !isKubeadmDocumentKind(patch.kind)) return;
   const kind = patch.kind;
+  const locate = yamlLocator(patch.patch);
   operations.forEach((operation, i) => {
     for (const field of operationFields(kind, operation)) {
       const where = `operation ${i} (${operation.op} ${operation.path})`;
-      const located = locateInYaml(patch.patch, [i, ...field.inPatch], field.problem.at);
+      const located = locate([i, ...field.inPatch], field.problem.at);
       problems.add(
         fieldProblem(patchPath, { ...field.problem, problem: `${where}: ${field.problem.problem}` }, located),
       );

@@ -164,7 +164,8 @@ function checkValue(
   const fields = objectFields(schema.ref);
   for (const [key, v] of Object.entries(value)) {
     const field = fields[key];
-    if (field === undefined) problems.push(unknownField(kind, path, key, fields));
+    if (field === undefined)
+      problems.push(unknownField(kind, path, key, fields, problems.length < maxSuggestions));
     else checkValue(kind, field, v, [...path, key], mergePatch, problems);
   }
 }
@@ -187,14 +188,18 @@ function scalarMatches(
   }
 }
 
+/** Past this many unknown fields in one check, no more typo suggestions (nobody reads them). */
+const maxSuggestions = 50;
+
 function unknownField(
   kind: KubeadmDocumentKind,
   path: readonly (string | number)[],
   name: string,
   fields: Record<string, FieldSchema>,
+  suggest = true,
 ): FieldProblem {
   const known = Object.keys(fields).sort();
-  const guess = closest(name, known);
+  const guess = suggest ? closest(name, known) : undefined;
   const where = path.length === 0 ? `${kind}` : describePath(kind, path);
   return {
     path: [...path, name],

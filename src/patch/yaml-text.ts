@@ -1,5 +1,5 @@
 import { Composer, isAlias, isCollection, isMap, isScalar, LineCounter, Parser, stringify } from 'yaml';
-import type { CST, Document, Node as YamlNode } from 'yaml';
+import type { CST, Document, Node as YamlNode, Pair, Scalar, YAMLMap } from 'yaml';
 import type { JsonValue, TextPosition } from './json.js';
 import { PatchError } from './json.js';
 
@@ -180,39 +180,63 @@ export function parseYamlJson(text: string): JsonValue {
   return (doc.toJS({ maxAliasCount: yamlLimits.maxAliases }) ?? null) as JsonValue;
 }
 
+/** Finds positions inside one text: see {@link yamlLocator}. */
+export type YamlLocate = (
+  path: readonly (string | number)[],
+  at?: 'key' | 'value',
+) => TextPosition | undefined;
+
 /**
  * Where a value (or, with `at: 'key'`, its key) sits inside a patch's text: `[2, 'path']` is
- * the path of the third operation. Undefined when the text does not parse or has no such node.
+ * the path of the third operation. The text is parsed once, however many paths are asked for;
+ * undefined for a text that does not parse or a path it does not have.
  */
+export function yamlLocator(text: string): YamlLocate {
+  let parsed: ParsedYaml | undefined;
+  try {
+    parsed = parseYamlStream(text);
+  } catch {
+    parsed = undefined;
+  }
+  const root = parsed?.docs.find((d) => !isEmptyDocument(d))?.contents as YamlNode | null | undefined;
+  // Each mapping's pairs by key, built when first asked: many lookups stay linear in the text.
+  const index = new Map<YAMLMap, Map<unknown, Pair>>();
+  const pairsOf = (map: YAMLMap): Map<unknown, Pair> => {
+    let pairs = index.get(map);
+    if (pairs === undefined) {
+      pairs = new Map(map.items.filter((p) => isScalar(p.key)).map((p) => [(p.key as Scalar).value, p]));
+      index.set(map, pairs);
+    }
+    return pairs;
+  };
+  return (path, at = 'value') => {
+    let node: YamlNode | null | undefined = root;
+    let key: YamlNode | undefined;
+    for (const step of path) {
+      if (node === null || node === undefined || !isCollection(node)) return undefined;
+      if (typeof step === 'number') {
+        key = undefined;
+        node = node.items[step] as YamlNode | undefined;
+      } else {
+        const pair = isMap(node) ? pairsOf(node).get(step) : undefined;
+        if (pair === undefined) return undefined;
+        key = pair.key as YamlNode;
+        node = pair.value as YamlNode | null;
+      }
+    }
+    const target = at === 'key' && key !== undefined ? key : (node ?? key);
+    const offset = target?.range?.[0];
+    return offset === undefined || parsed === undefined ? undefined : parsed.lines.linePos(offset);
+  };
+}
+
+/** One position inside a text (parses it): see {@link yamlLocator}. */
 export function locateInYaml(
   text: string,
   path: readonly (string | number)[],
   at: 'key' | 'value' = 'value',
 ): TextPosition | undefined {
-  let parsed: ParsedYaml;
-  try {
-    parsed = parseYamlStream(text);
-  } catch {
-    return undefined;
-  }
-  const doc = parsed.docs.find((d) => !isEmptyDocument(d));
-  let node: YamlNode | null | undefined = doc?.contents;
-  let key: YamlNode | undefined;
-  for (const step of path) {
-    if (node === null || node === undefined || !isCollection(node)) return undefined;
-    if (typeof step === 'number') {
-      key = undefined;
-      node = node.items[step] as YamlNode | undefined;
-    } else {
-      const pair = isMap(node) ? node.items.find((p) => isScalar(p.key) && p.key.value === step) : undefined;
-      if (pair === undefined) return undefined;
-      key = pair.key as YamlNode;
-      node = pair.value as YamlNode | null;
-    }
-  }
-  const target = at === 'key' && key !== undefined ? key : (node ?? key);
-  const offset = target?.range?.[0];
-  return offset === undefined ? undefined : parsed.lines.linePos(offset);
+  return yamlLocator(text)(path, at);
 }
 
 /** kur's one way to write YAML: block style, no line folding, keys in the order given. */
