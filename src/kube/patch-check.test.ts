@@ -2,18 +2,11 @@ import { expect } from 'chai';
 import { loadClusterConfig } from '../config/load.js';
 import { isKurError } from '../util/errors.js';
 import type { KurError } from '../util/errors.js';
+import type { PatchCheckFacts } from './patch-check.js';
 import { checkPatchesApply } from './patch-check.js';
-import type { ClusterFacts } from './plan.js';
 
-const facts: ClusterFacts = {
-  rootless: false,
-  cgroupVersion: 2,
-  cgroupDriver: 'systemd',
-  snapshotter: 'overlayfs',
-  provider: 'docker',
-  kubernetesVersion: 'v1.37.2',
-  images: { node: 'kur.local/node:v1.37.2', pause: 'registry.k8s.io/pause:3.10.2', flannel: 'flannel:x' },
-};
+/** What engine detection knows; the node image's facts default to the pinned ones. */
+const facts: PatchCheckFacts = { rootless: false, cgroupVersion: 2, cgroupDriver: 'systemd' };
 
 function check(lines: string[]): KurError | undefined {
   const config = loadClusterConfig({ text: lines.join('\n'), source: 'c.yaml', hostPaths: false });
@@ -61,6 +54,19 @@ describe('checkPatchesApply (patches applied to the generated documents)', () =>
       /^c\.yaml:7:9: kubeadmConfigPatchesJSON6902\[0\]\.patch: on node kur-control-plane: operation 1 \(remove \/apiServer\/certSANs\/99\): index 99 is out of range/,
     );
     expect(error?.hint).to.equal('Fix the patch text at that position.');
+  });
+
+  it('depends on the engine: a patch of a rootless-only containerd setting fails on a rootful engine', () => {
+    const lines = [
+      ...head,
+      'containerdConfigPatchesJSON6902:',
+      '  - "[{op: remove, path: /plugins/io.containerd.cri.v1.runtime/disable_apparmor}]"',
+    ];
+    const config = loadClusterConfig({ text: lines.join('\n'), source: 'c.yaml', hostPaths: false });
+    expect(() => checkPatchesApply(config, { ...facts, rootless: true })).to.not.throw();
+    expect(check(lines)?.message).to.match(
+      /^c\.yaml:4:7: containerdConfigPatchesJSON6902\[0\]: operation 0 .*path not found/,
+    );
   });
 
   it('names a node-level patch, a failed test and a containerd patch, all at once', () => {

@@ -6,6 +6,7 @@ import { configError, formatPath } from '../config/problems.js';
 import type { ClusterConfig, NodeConfig } from '../config/types.js';
 import { patchProblem } from '../config/validate-patches.js';
 import { nodePaths } from '../node/layout.js';
+import { fieldListsVersion } from '../patch/fields.js';
 import type { JsonObject } from '../patch/json.js';
 import type { KubeadmPatchFailure, KubeadmPatchSet } from '../patch/kubeadm-patches.js';
 import { applyKubeadmPatches } from '../patch/kubeadm-patches.js';
@@ -13,6 +14,14 @@ import type { ContainerdPatchFailure } from '../patch/toml-patch.js';
 import { applyContainerdPatches } from '../patch/toml-patch.js';
 import type { ClusterFacts, ClusterPlan } from './plan.js';
 import { kubeadmConfigFile, planCluster } from './plan.js';
+
+/**
+ * The facts the generated documents depend on: the engine's (rootless, cgroups) are needed;
+ * the node image's (Kubernetes version, image names, snapshotter) default to the pinned ones,
+ * so the check can run right after the engine is detected, before a node image is built.
+ */
+export type PatchCheckFacts = Pick<ClusterFacts, 'rootless' | 'cgroupVersion' | 'cgroupDriver'> &
+  Partial<ClusterFacts>;
 
 /**
  * Applies every patch of a config to the documents kur would generate for each node (kubeadm,
@@ -23,9 +32,16 @@ import { kubeadmConfigFile, planCluster } from './plan.js';
  */
 export function checkPatchesApply(
   config: ClusterConfig,
-  facts: ClusterFacts,
+  engineFacts: PatchCheckFacts,
   locator: Locator | undefined = configLocator(config),
 ): void {
+  const facts: ClusterFacts = {
+    snapshotter: 'overlayfs',
+    provider: 'docker',
+    kubernetesVersion: fieldListsVersion,
+    images: { node: 'kur.local/node', pause: 'pause', flannel: 'flannel' },
+    ...engineFacts,
+  };
   const problems = new Map<string, ConfigProblem>();
   const report = (path: ConfigPath, problem: ConfigProblem): void => {
     const key = formatPath(path);
