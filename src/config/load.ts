@@ -7,7 +7,7 @@ import { applyDefaults } from './defaults.js';
 import { fromKind } from './kind-compat.js';
 import { parseConfigText } from './parse.js';
 import type { ConfigProblem, Locator } from './problems.js';
-import { configError, formatProblem } from './problems.js';
+import { configError, formatProblem, maxListedProblems } from './problems.js';
 import { clusterSchema } from './schema.js';
 import type { ClusterConfig, ClusterConfigInput } from './types.js';
 import { kindApiVersion } from './types.js';
@@ -132,8 +132,12 @@ function finish(decoded: ClusterConfigInput, options: FinishOptions): ClusterCon
   }
   const result = validateClusterConfig(config, { format, hostPaths });
   if (result.problems.length > 0) throw configError(result.problems, locator);
-  for (const w of [...warnings, ...result.warnings]) {
+  const allWarnings = [...warnings, ...result.warnings];
+  for (const w of allWarnings.slice(0, maxListedProblems)) {
     options.logger?.warn(`${formatProblem(w, locator)}${w.hint === undefined ? '' : ` (${w.hint})`}`);
+  }
+  if (allWarnings.length > maxListedProblems) {
+    options.logger?.warn(`... and ${allWarnings.length - maxListedProblems} more warnings about the config`);
   }
   config.nodes.forEach((node, i) =>
     node.extraMounts.forEach((mount, j) => {
