@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 KUR := node bin/kur.js
 
-.PHONY: help deps engines build lint typecheck test go-test integration e2e release-test check node-image cluster bench clean
+.PHONY: help deps engines build lint typecheck test go-test config-fields integration e2e release-test check node-image cluster bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -33,6 +33,11 @@ test: build ## unit tests (pure logic, no engine)
 GO_MODULES := $(sort $(dir $(wildcard images/go/*/*_test.go)))
 go-test: ## go vet + go test of kur's own Go programs under images/go
 	@for m in $(GO_MODULES); do echo "go test $$m"; (cd $$m && go vet ./... && go test ./...) || exit 1; done
+
+# The field lists kubeadm/kubelet/kube-proxy patches are checked against, read by reflection from
+# the pinned Kubernetes types; `go test` in images/go/config-fields fails while the file is stale.
+config-fields: ## regenerate src/patch/kubeadm-fields.json from the pinned Kubernetes types
+	cd images/go/config-fields && go run . -o ../../../src/patch/kubeadm-fields.json
 
 # KUR_TEST_REQUIRE_ENGINES=1: a missing engines.env fails the run instead of skipping it.
 integration: build ## engine integration tests on every engine in /var/lib/kur-test/engines.env

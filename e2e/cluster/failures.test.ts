@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import {
@@ -60,6 +61,66 @@ const invalidConfigs: { title: string; text: string; expect: (path: string) => R
     ].join('\n'),
     expect: (path) => new RegExp(`^ERROR: ${escape(path)}:5:\\d+: .*invalid YAML`, 'm'),
   },
+  {
+    title: 'a JSON 6902 kubeadm patch on a path that does not exist',
+    text: [
+      'apiVersion: kur.dev/v1alpha1',
+      'kind: Cluster',
+      'kubeadmConfigPatchesJSON6902:',
+      '  - kind: ClusterConfiguration',
+      '    patch: |',
+      '      - op: remove',
+      '        path: /no/such/thing',
+      '',
+    ].join('\n'),
+    expect: (path) =>
+      new RegExp(
+        `^ERROR: ${escape(path)}:7:15: kubeadmConfigPatchesJSON6902\\[0\\]\\.patch: operation 0 \\(remove /no/such/thing\\): ClusterConfiguration has no field "no"`,
+        'm',
+      ),
+  },
+  {
+    title: 'a typo in a kubeadm patch field',
+    text: [
+      'apiVersion: kur.dev/v1alpha1',
+      'kind: Cluster',
+      'kubeadmConfigPatches:',
+      '  - |',
+      '    kind: ClusterConfiguration',
+      '    apiServerr:',
+      '      certSANs: [a.example]',
+      '',
+    ].join('\n'),
+    expect: (path) =>
+      new RegExp(
+        `^ERROR: ${escape(path)}:6:5: kubeadmConfigPatches\\[0\\]: ClusterConfiguration has no field "apiServerr"`,
+        'm',
+      ),
+  },
+  {
+    title: 'a relative hostPath that does not exist (kur must not create it)',
+    text: [
+      'kind: Cluster',
+      'apiVersion: kind.x-k8s.io/v1alpha4',
+      'nodes:',
+      '  - role: control-plane',
+      '    extraMounts:',
+      '      - hostPath: ./not-created',
+      '        containerPath: /data',
+      '---',
+      '',
+    ].join('\n'),
+    expect: (path) =>
+      new RegExp(
+        `^ERROR: ${escape(path)}:6:19: nodes\\[0\\]\\.extraMounts\\[0\\]\\.hostPath: "\\./not-created" \\(resolved: ${escape(dirname(path))}/not-created\\) does not exist`,
+        'm',
+      ),
+  },
+  {
+    title: 'an empty node list',
+    text: ['apiVersion: kur.dev/v1alpha1', 'kind: Cluster', 'nodes: []', ''].join('\n'),
+    expect: (path) => new RegExp(`^ERROR: ${escape(path)}:3:8: nodes: is empty`, 'm'),
+  },
 ];
 
 function escape(text: string): string {
@@ -107,6 +168,9 @@ describeClusterEngines('failed and interrupted creates', (target) => {
       names.push(name);
       const networkBefore = await kurNetworkExists(run.engine);
       const path = run.writeConfig(name, config.text);
+      const home = run.home; // made by the first run; kur must not write into it either
+      const filesBefore = readdirSync(run.dir).sort();
+      const homeBefore = readdirSync(home, { recursive: true }).sort();
       const result = await run.kur([
         'create',
         'cluster',
@@ -123,6 +187,9 @@ describeClusterEngines('failed and interrupted creates', (target) => {
       expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
       expect(existsSync(run.kubeconfigPath(name)), 'kubeconfig file').to.equal(false);
       expect(await kurNetworkExists(run.engine)).to.equal(networkBefore);
+      // The host is unchanged: no host path made, no kubeconfig or lock file written.
+      expect(readdirSync(run.dir).sort(), 'files next to the config').to.deep.equal(filesBefore);
+      expect(readdirSync(home, { recursive: true }).sort(), 'files in HOME').to.deep.equal(homeBefore);
     });
   });
 

@@ -1,6 +1,8 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { KurError, messageOf } from '../util/errors.js';
+import { inspectLock } from './kubeconfig-check.js';
 
 /**
  * Read-modify-write of a kubeconfig file under a lock file, so two kur (or kubectl) processes
@@ -45,22 +47,37 @@ async function acquireLock(lock: string, { timeoutMs = 10_000, pollMs = 100 }: L
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      // kubectl's client-go uses the same `<file>.lock` convention, created exclusively.
+      // kubectl's client-go uses the same `<file>.lock` convention, created exclusively. kur
+      // writes its PID and host into it, so a lock left by a crash can be told from a live one.
       const handle = await fs.open(
         lock,
         fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY,
         0o600,
       );
-      await handle.close();
+      try {
+        await handle.writeFile(`${process.pid} ${hostname()}\n`);
+      } finally {
+        await handle.close();
+      }
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new KurError('config', `cannot lock ${lock}: ${messageOf(error)}`);
       }
-      if (Date.now() > deadline) {
-        throw new KurError('conflict', `kubeconfig lock ${lock} is held by another process`, {
-          hint: `If no kur or kubectl is running, remove ${lock} and try again.`,
+      const state = await inspectLock(lock);
+      if (state?.state === 'stale') {
+        throw new KurError('conflict', `kubeconfig lock ${lock} is stale: ${state.reason}`, {
+          hint: `No process holds it any more: remove it (rm ${lock}) and try again.`,
         });
+      }
+      if (Date.now() > deadline) {
+        throw new KurError(
+          'conflict',
+          `kubeconfig lock ${lock} is held: ${state?.reason ?? 'it is in use'}`,
+          {
+            hint: `Wait for that process to finish; if none is running, remove ${lock} and try again.`,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }

@@ -125,7 +125,9 @@ export async function loadImageArchive(options: LoadOptions & { archive: string 
   try {
     await fs.access(options.archive);
   } catch {
-    throw new KurError('usage', `image archive ${options.archive} does not exist`);
+    throw new KurError('notFound', `image archive ${options.archive} does not exist`, {
+      hint: 'Pass the path of a docker-archive or OCI archive file (e.g. from docker save -o FILE).',
+    });
   }
   const nodes = await targetNodes(options.engine, options.cluster, options.nodes);
   const result: LoadResult = { images: [options.archive], loaded: {}, skipped: {} };

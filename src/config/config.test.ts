@@ -8,6 +8,12 @@ import type { ClusterConfigInput } from './types.js';
 
 const testdata = fileURLToPath(new URL('./testdata/', import.meta.url));
 
+/** Fixture files live in /cfg on a host where only these paths exist. */
+const hostPaths = {
+  baseDir: '/cfg',
+  exists: (path: string) => ['/srv', '/data', '/srv/data', '/tmp/x', '/cfg/data'].includes(path),
+};
+
 interface Expectation {
   line: number;
   col: number;
@@ -55,7 +61,7 @@ describe('config fixtures', () => {
           readFileSync(`${testdata}valid/${file.replace(/\.yaml$/, '.json')}`, 'utf8'),
         );
         const { logger, warnings } = capture();
-        const config = loadClusterConfig({ text, source: file, logger });
+        const config = loadClusterConfig({ text, source: file, logger, hostPaths });
         expect(config).to.deep.equal(expected);
         const wanted = expectations(text, 'warn');
         expect(warnings, warnings.join('\n')).to.have.length(wanted.length);
@@ -76,7 +82,7 @@ describe('config fixtures', () => {
         const [first, ...extra] = expectations(text, 'expect');
         expect(first, `${file} has no "# expect:" line`).to.not.equal(undefined);
         expect(extra).to.have.length(0);
-        const error = loadError(() => loadClusterConfig({ text, source: file }));
+        const error = loadError(() => loadClusterConfig({ text, source: file, hostPaths }));
         expect(
           error.message.startsWith(`${file}:${first!.line}:${first!.col}: ${first!.field}: `),
           error.message,

@@ -2,7 +2,7 @@ import { isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { ConfigPath, ConfigProblem } from './problems.js';
 import type { Field, Schema } from './schema.js';
-import { closest } from './suggest.js';
+import { closest } from '../patch/suggest.js';
 
 /**
  * Strict decoding: walks the YAML nodes along the schema and builds plain values. Unknown

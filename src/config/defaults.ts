@@ -25,7 +25,7 @@ export const defaults = {
     disableDefaultCNI: false,
     kubeProxyMode: 'iptables',
   } satisfies NetworkingConfig,
-  mount: { readOnly: false, propagation: 'None' },
+  mount: { readOnly: false, propagation: 'None', createHostPath: false },
   // 127.0.0.1, not kind's 0.0.0.0: a published port is reachable from other machines only
   // when the user asks for it.
   portMapping: { hostPort: 0, listenAddress: '127.0.0.1', protocol: 'TCP' },
@@ -33,7 +33,8 @@ export const defaults = {
 
 /** Fills every unset field. `nameOverride` (the CLI's --name) wins over the file. */
 export function applyDefaults(input: ClusterConfigInput, nameOverride?: string): ClusterConfig {
-  const nodes = input.nodes !== undefined && input.nodes.length > 0 ? input.nodes : [{}];
+  // An empty list stays empty: validation refuses it rather than guessing one node.
+  const nodes = input.nodes ?? [{}];
   return {
     name: nameOverride ?? input.name ?? defaults.name,
     nodes: nodes.map(nodeDefaults),
@@ -69,6 +70,7 @@ function mountDefaults(input: MountInput | undefined): Mount {
     containerPath: m.containerPath ?? '',
     readOnly: m.readOnly ?? defaults.mount.readOnly,
     propagation: m.propagation ?? defaults.mount.propagation,
+    createHostPath: m.createHostPath ?? defaults.mount.createHostPath,
   };
 }
 

@@ -3,7 +3,7 @@ import type { Node as YamlNode } from 'yaml';
 import type { ConfigProblem } from './problems.js';
 import { configError } from './problems.js';
 import { ConfigSource } from './source.js';
-import { closest } from './suggest.js';
+import { closest } from '../patch/suggest.js';
 import type { ConfigApiVersion } from './types.js';
 import { kindApiVersion, kurApiVersion, supportedApiVersions } from './types.js';
 

@@ -50,18 +50,49 @@ export function formatProblem(problem: ConfigProblem, locator?: Locator): string
   return `${where}: ${field}: ${problem.problem}`;
 }
 
+/** How many problems an error lists; the rest are counted ("and 12 more"). */
+export const maxListedProblems = 20;
+
 /**
- * One KurError for all problems found: the message is the first, the detail lists every one
- * with its fix, so a user fixes a file in one pass instead of one error per run.
+ * The one way validation reports: every check adds ConfigProblems here (errors, or warnings
+ * for things that work but may surprise), and the caller turns them into one error.
+ */
+export class ProblemList {
+  readonly errors: ConfigProblem[] = [];
+  readonly warnings: ConfigProblem[] = [];
+
+  add(problem: ConfigProblem): void {
+    this.errors.push(problem);
+  }
+
+  warn(problem: ConfigProblem): void {
+    this.warnings.push(problem);
+  }
+
+  /** An error, or only a warning when `lenient` (kind's format, where kind is lenient). */
+  addOrWarn(problem: ConfigProblem, lenient: boolean): void {
+    (lenient ? this.warnings : this.errors).push(problem);
+  }
+}
+
+/**
+ * One KurError for all problems found: the message is the first, the detail lists the first
+ * {@link maxListedProblems} with their fixes and counts the rest, so a user fixes a file in one
+ * pass instead of one error per run, and a file with thousands of problems prints a page.
  */
 export function configError(problems: readonly ConfigProblem[], locator?: Locator): KurError {
   const [first] = problems;
   if (first === undefined) throw new Error('configError called without problems');
+  const listed = problems.slice(0, maxListedProblems);
+  const unlisted = problems.length - listed.length;
   const detail =
     problems.length > 1
-      ? problems
-          .map((p) => `${formatProblem(p, locator)}${p.hint === undefined ? '' : `\n    fix: ${p.hint}`}`)
-          .join('\n')
+      ? [
+          ...listed.map(
+            (p) => `${formatProblem(p, locator)}${p.hint === undefined ? '' : `\n    fix: ${p.hint}`}`,
+          ),
+          ...(unlisted > 0 ? [`... and ${unlisted} more problem${unlisted > 1 ? 's' : ''}`] : []),
+        ].join('\n')
       : undefined;
   const message =
     problems.length > 1

@@ -44,6 +44,7 @@ const mount: Schema = {
     containerPath: f(string),
     readOnly: f(boolean),
     propagation: f(string),
+    createHostPath: f(boolean),
     selinuxRelabel: {
       schema: boolean,
       unsupported: {

@@ -1,4 +1,8 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq } from 'yaml';
+import type { LineCounter } from 'yaml';
+import { PatchError } from '../patch/json.js';
+import type { ParsedYaml } from '../patch/yaml-text.js';
+import { isEmptyDocument, parseYamlStream, yamlLimits } from '../patch/yaml-text.js';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { ConfigProblem, Locator, Position } from './problems.js';
 import { configError } from './problems.js';
@@ -20,61 +24,51 @@ export class ConfigSource implements Locator {
     this.lines = lines;
   }
 
-  /** Parses YAML text; syntax errors, duplicate keys and extra documents are config errors. */
+  /**
+   * Parses YAML text; syntax errors, duplicate keys, limits (size, depth, aliases) and extra
+   * documents are config errors. Empty documents (a trailing `---`) are ignored, as kind does.
+   */
   static parse(text: string, name: string): ConfigSource {
-    const lines = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (!Array.isArray(docs)) {
-      // An empty stream: no document at all.
-      throw configError([{ path: [], problem: 'the file is empty', hint: emptyHint }], {
-        name,
-        position: () => ({ line: 1, col: 1 }),
-      });
+    const fail = (problem: string, hint: string, pos: Position): never => {
+      throw configError([{ path: [], problem, hint }], { name, position: () => pos });
+    };
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > maxConfigBytes) {
+      fail(
+        `the file has ${bytes} bytes, more than the ${maxConfigBytes} (${maxConfigBytes / 1024} KiB) a config may have`,
+        'A cluster config is small: keep large data (certificates, manifests) in files of their own and mount them with extraMounts.',
+        { line: 1, col: 1 },
+      );
     }
-    const [doc, second] = docs;
-    if (doc === undefined) {
-      throw configError([{ path: [], problem: 'the file is empty', hint: emptyHint }], {
-        name,
-        position: () => ({ line: 1, col: 1 }),
-      });
+    let parsed: ParsedYaml;
+    try {
+      parsed = parseYamlStream(text);
+    } catch (error) {
+      if (!(error instanceof PatchError)) throw error;
+      return fail(error.message, yamlHint(error.message), error.position ?? { line: 1, col: 1 });
     }
-    const source = new ConfigSource(name, text, doc, lines);
-    const syntax = doc.errors[0];
+    const { docs, lines } = parsed;
+    const syntax = docs.flatMap((d) => d.errors)[0];
     if (syntax !== undefined) {
-      const pos = lines.linePos(syntax.pos[0]);
       const firstLine = syntax.message.split('\n')[0] ?? syntax.message;
-      throw configError(
-        [
-          {
-            path: [],
-            problem: `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`,
-            hint: 'Fix the YAML syntax at that position (indentation, a missing colon, an unclosed quote).',
-            inner: pos,
-          },
-        ],
-        { name, position: () => pos },
+      const pos = lines.linePos(syntax.pos[0]);
+      fail(
+        `invalid YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`,
+        yamlHint('invalid YAML'),
+        pos,
       );
     }
+    const present = docs.filter((d) => !isEmptyDocument(d));
+    const [doc, second] = present;
+    if (doc === undefined) return fail('the file is empty', emptyHint, { line: 1, col: 1 });
     if (second !== undefined) {
-      const pos = lines.linePos(second.range[0]);
-      throw configError(
-        [
-          {
-            path: [],
-            problem: 'the file holds more than one YAML document',
-            hint: 'Put exactly one `kind: Cluster` document in the file (remove the `---` separator and what follows).',
-          },
-        ],
-        { name, position: () => pos },
+      fail(
+        'the file holds more than one YAML document',
+        'Put exactly one `kind: Cluster` document in the file (remove the `---` separator and what follows).',
+        lines.linePos(second.range[0]),
       );
     }
-    if (doc.contents === null) {
-      throw configError([{ path: [], problem: 'the file is empty', hint: emptyHint }], {
-        name,
-        position: () => ({ line: 1, col: 1 }),
-      });
-    }
-    return source;
+    return new ConfigSource(name, text, doc, lines);
   }
 
   /** The node at a path, following aliases; undefined when some step is missing. */
@@ -150,14 +144,22 @@ export class ConfigSource implements Locator {
         const last = this.lastContentLine(scalarPos.line, Math.min(contentLine, endLine + 1));
         if (last !== undefined) return last;
       }
-      const indent = lineText === undefined ? 0 : lineText.length - lineText.trimStart().length;
-      return { line: contentLine, col: indent + inner.col };
+      return { line: contentLine, col: this.blockIndent(scalarPos.line, endLine) + inner.col };
     }
     if (inner.line === 1) {
       const quoted = type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE';
       return { line: scalarPos.line, col: scalarPos.col + inner.col - 1 + (quoted ? 1 : 0) };
     }
     return scalarPos;
+  }
+
+  /** A block scalar's indentation: that of its first non-empty content line. */
+  private blockIndent(headerLine: number, endLine: number): number {
+    for (let line = headerLine + 1; line <= endLine; line++) {
+      const text = this.lineText(line);
+      if (text !== undefined && text.trim() !== '') return text.length - text.trimStart().length;
+    }
+    return 0;
   }
 
   private lastContentLine(headerLine: number, before: number): Position | undefined {
@@ -186,6 +188,17 @@ export class ConfigSource implements Locator {
     if (isAlias(node)) return node.resolve(this.doc) ?? undefined;
     return node;
   }
+}
+
+/** The largest config file kur reads; it parses in well under a second. */
+export const maxConfigBytes = 256 * 1024;
+
+function yamlHint(message: string): string {
+  if (message.startsWith('invalid YAML: map keys must be unique'))
+    return 'Remove or rename one of the repeated keys.';
+  if (message.startsWith('invalid YAML'))
+    return 'Fix the YAML syntax at that position (indentation, a missing colon, an unclosed quote).';
+  return `kur reads configs nested at most ${yamlLimits.maxDepth} levels deep, with at most ${yamlLimits.maxAliases} aliases: flatten the structure.`;
 }
 
 const emptyHint =

@@ -36,7 +36,7 @@ export const kubeProxyModes: readonly KubeProxyMode[] = ['iptables', 'nftables']
 
 /** A host path bind-mounted into a node container. */
 export interface Mount {
-  /** Absolute path on the host (the engine's host: for a remote engine, that machine). */
+  /** Absolute path on the host (a relative one in the file is resolved against the file's directory). */
   hostPath: string;
   /** Absolute path inside the node container. */
   containerPath: string;
@@ -44,6 +44,8 @@ export interface Mount {
   readOnly: boolean;
   /** Default `None`. */
   propagation: MountPropagation;
+  /** Create hostPath (a directory) when it does not exist. Default false: a missing hostPath is an error. */
+  createHostPath: boolean;
 }
 
 /** A port of a node container published on the host. */
@@ -132,7 +134,7 @@ export interface ClusterConfig {
 
 /** What a user may write for a mount (see {@link Mount}): everything but the paths optional. */
 export interface MountInput {
-  /** Absolute path on the engine's host. Required. */
+  /** Path on the host; a relative path starts at the config file's directory. Required. */
   hostPath?: string;
   /** Absolute path inside the node container. Required. */
   containerPath?: string;
@@ -140,6 +142,8 @@ export interface MountInput {
   readOnly?: boolean;
   /** `None` (default), `HostToContainer` or `Bidirectional`. */
   propagation?: MountPropagation;
+  /** Let kur create hostPath as a directory when it does not exist. Default false. */
+  createHostPath?: boolean;
 }
 
 /** A published port as a user writes it (see {@link PortMapping}). */

@@ -1,7 +1,7 @@
 import { KurError } from '../util/errors.js';
 import type { CgroupDriver } from './kubelet.js';
-import type { JsonObject } from './json.js';
-import { applyContainerdPatches, containerdConfigVersion, toToml } from './toml-patch.js';
+import type { JsonObject } from '../patch/json.js';
+import { applyContainerdPatches, containerdConfigVersion, toToml } from '../patch/toml-patch.js';
 import { kurRuncPath } from '../node/layout.js';
 
 /** Chosen by the node's entrypoint: what mounts in this container (see images/node). */

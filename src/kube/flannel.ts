@@ -1,6 +1,6 @@
 import { KurError } from '../util/errors.js';
-import type { JsonObject } from './json.js';
-import { toYamlStream } from './yaml-text.js';
+import type { JsonObject } from '../patch/json.js';
+import { toYamlStream } from '../patch/yaml-text.js';
 
 export const flannelNamespace = 'kube-flannel';
 /** The Linux VXLAN port Flannel uses; node containers must reach each other on it (UDP). */

@@ -1,6 +1,6 @@
 import type { KubeProxyMode } from '../config/types.js';
-import type { JsonObject } from './json.js';
-import { kubeadmDocumentVersions } from './kubeadm-patches.js';
+import type { JsonObject } from '../patch/json.js';
+import { kubeadmDocumentVersions } from '../patch/kubeadm-patches.js';
 import { sortedRecord } from './kubelet.js';
 
 export interface KubeProxyConfigInput {

@@ -1,8 +1,8 @@
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import type { NodeRole } from '../config/types.js';
-import type { JsonObject } from './json.js';
-import type { KubeadmPatchSet } from './kubeadm-patches.js';
-import { applyKubeadmPatches, kubeadmDocumentVersions } from './kubeadm-patches.js';
+import type { JsonObject } from '../patch/json.js';
+import type { KubeadmPatchSet } from '../patch/kubeadm-patches.js';
+import { applyKubeadmPatches, kubeadmDocumentVersions } from '../patch/kubeadm-patches.js';
 import type { KubeProxyConfigInput } from './kube-proxy.js';
 import { kubeProxyConfiguration } from './kube-proxy.js';
 import type { KubeletConfigInput } from './kubelet.js';

@@ -1,5 +1,5 @@
-import type { JsonObject } from './json.js';
-import { kubeadmDocumentVersions } from './kubeadm-patches.js';
+import type { JsonObject } from '../patch/json.js';
+import { kubeadmDocumentVersions } from '../patch/kubeadm-patches.js';
 
 export type CgroupDriver = 'systemd' | 'cgroupfs';
 

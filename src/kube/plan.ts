@@ -5,7 +5,7 @@ import { KurError } from '../util/errors.js';
 import type { Snapshotter } from './containerd.js';
 import { containerdConfig } from './containerd.js';
 import { flannelManifest } from './flannel.js';
-import type { KubeadmPatchSet } from './kubeadm-patches.js';
+import type { KubeadmPatchSet } from '../patch/kubeadm-patches.js';
 import type { KubeadmClusterInput, KubeadmNode } from './kubeadm.js';
 import {
   apiServerBindPort,

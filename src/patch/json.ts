@@ -35,9 +35,12 @@ export interface TextPosition {
 /** Something wrong with a user's patch text, with where in that text when known. */
 export class PatchError extends Error {
   readonly position: TextPosition | undefined;
-  constructor(message: string, position?: TextPosition) {
+  /** For an RFC 6902 patch: the index of the operation that failed. */
+  readonly operation: number | undefined;
+  constructor(message: string, position?: TextPosition, operation?: number) {
     super(message);
     this.name = 'PatchError';
     this.position = position;
+    this.operation = operation;
   }
 }

@@ -1,4 +1,3 @@
-import type { Json6902Patch } from '../config/types.js';
 import type { JsonPatchOperation } from './json-patch.js';
 import { applyJsonPatch, parseJsonPatch } from './json-patch.js';
 import type { JsonObject } from './json.js';
@@ -16,6 +15,18 @@ export const kubeadmDocumentVersions = {
 } as const;
 export type KubeadmDocumentKind = keyof typeof kubeadmDocumentVersions;
 export const kubeadmDocumentKinds = Object.keys(kubeadmDocumentVersions) as KubeadmDocumentKind[];
+
+export function isKubeadmDocumentKind(kind: string): kind is KubeadmDocumentKind {
+  return Object.hasOwn(kubeadmDocumentVersions, kind);
+}
+
+/** An RFC 6902 patch for the document of a kind (and group and version, when not empty). */
+export interface Json6902Patch {
+  group: string;
+  version: string;
+  kind: string;
+  patch: string;
+}
 
 /** A parsed `kubeadmConfigPatches` entry: the target's kind (and apiVersion) and the body to merge. */
 export interface KubeadmMergePatch {
@@ -54,32 +65,58 @@ export interface KubeadmPatchSet {
   json6902: readonly Json6902Patch[];
 }
 
+/** Which patch of a set failed, and why. */
+export interface KubeadmPatchFailure {
+  list: 'kubeadmConfigPatches' | 'kubeadmConfigPatchesJSON6902';
+  index: number;
+  error: PatchError;
+}
+
 /**
  * Applies one level of patches (cluster-level, then call again for node-level), merge patches
  * first and JSON patches second, as kind does. A patch whose kind (or apiVersion) matches no
  * document is skipped: a node-level `InitConfiguration` patch is a no-op on a worker.
+ * A patch that fails throws a PatchError naming it, or, with `onFailure`, is reported there and
+ * left out, so a check can list every failing patch at once.
  */
 export function applyKubeadmPatches(
   documents: readonly JsonObject[],
   patches: KubeadmPatchSet,
+  onFailure: (failure: KubeadmPatchFailure) => void = throwFailure,
 ): JsonObject[] {
   let docs = [...documents];
-  for (const text of patches.merge) {
-    const patch = parseKubeadmMergePatch(text);
-    docs = docs.map((doc) =>
-      doc.kind === patch.kind && (patch.apiVersion === undefined || patch.apiVersion === doc.apiVersion)
-        ? (kubeadmMergePatch(doc, patch.body) as JsonObject)
-        : doc,
-    );
-  }
-  for (const patch of patches.json6902) {
-    const operations: JsonPatchOperation[] = parseJsonPatch(patch.patch);
-    docs = docs.map((doc) => {
-      if (!matches6902(patch, doc)) return doc;
-      const patched = applyJsonPatch(doc, operations);
-      if (!isJsonObject(patched)) throw new PatchError(`the JSON patch for ${patch.kind} left no document`);
-      return patched;
-    });
-  }
+  const attempt = (list: KubeadmPatchFailure['list'], index: number, step: () => JsonObject[]): void => {
+    try {
+      docs = step();
+    } catch (error) {
+      if (!(error instanceof PatchError)) throw error;
+      onFailure({ list, index, error });
+    }
+  };
+  patches.merge.forEach((text, i) =>
+    attempt('kubeadmConfigPatches', i, () => {
+      const patch = parseKubeadmMergePatch(text);
+      return docs.map((doc) =>
+        doc.kind === patch.kind && (patch.apiVersion === undefined || patch.apiVersion === doc.apiVersion)
+          ? (kubeadmMergePatch(doc, patch.body) as JsonObject)
+          : doc,
+      );
+    }),
+  );
+  patches.json6902.forEach((patch, i) =>
+    attempt('kubeadmConfigPatchesJSON6902', i, () => {
+      const operations: JsonPatchOperation[] = parseJsonPatch(patch.patch);
+      return docs.map((doc) => {
+        if (!matches6902(patch, doc)) return doc;
+        const patched = applyJsonPatch(doc, operations);
+        if (!isJsonObject(patched)) throw new PatchError(`the JSON patch for ${patch.kind} left no document`);
+        return patched;
+      });
+    }),
+  );
   return docs;
+}
+
+function throwFailure({ list, index, error }: KubeadmPatchFailure): never {
+  throw new PatchError(`${list}[${index}]: ${error.message}`, error.position, error.operation);
 }

@@ -34,8 +34,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  // A third of the word's length, at least 2: catches `extraPortMapping`, `hostport`, `rol`,
-  // without suggesting `name` for `image`.
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  // A third of the word's length, at least 2 (1 for words of up to 4 letters): catches
+  // `extraPortMapping`, `hostport`, `rol`, without suggesting `name` for `image` or `dns` for `no`.
+  const limit = word.length <= 4 ? 1 : Math.max(2, Math.floor(word.length / 3));
   return bestDistance <= limit ? best : undefined;
 }
