@@ -89,7 +89,7 @@ async function componentBinaries(
 }
 
 function goOptions({ toolchain }: WithBase, inputs: BuildInputs, step: StepContext): GoBuildOptions {
-  const { manifest, cacheDir, env, logger, signal } = inputs;
+  const { manifest, cacheDir, env, logger, signal, renderer } = inputs;
   return {
     manifest,
     toolchain,
@@ -97,6 +97,8 @@ function goOptions({ toolchain }: WithBase, inputs: BuildInputs, step: StepConte
     env,
     logger,
     onStatus: (text: string) => step.status(text),
+    // A plain renderer prints every status as a line: package counts every 10 s, not per package.
+    progressIntervalMs: renderer === 'interactive' ? 1000 : 10_000,
     ...(signal !== undefined ? { signal } : {}),
   };
 }
