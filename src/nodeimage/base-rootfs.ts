@@ -218,6 +218,25 @@ function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** mmdebstrap's version (part of the cache key); a missing mmdebstrap is a KurError with the fix. */
+async function mmdebstrapVersion(exec: ExecFn): Promise<string> {
+  try {
+    const result = await exec('mmdebstrap', ['--version'], { env: {} });
+    // mmdebstrap prints its version on stderr.
+    return `${result.stdout}\n${result.stderr}`.match(/mmdebstrap\s+(\S+)/)?.[1] ?? 'unknown';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new KurError('build', 'mmdebstrap is not installed: it builds the node base filesystem', {
+        hint: MMDEBSTRAP_FIX,
+      });
+    }
+    throw new KurError('build', `cannot run mmdebstrap: ${messageOf(error)}`, {
+      hint: MMDEBSTRAP_FIX,
+      cause: error,
+    });
+  }
+}
+
 /** Builds (or finds in the cache) the base root filesystem tarball. */
 export async function buildBaseRootfs(options: BaseRootfsOptions): Promise<BaseRootfs> {
   const { logger } = options;
@@ -235,22 +254,7 @@ export async function buildBaseRootfs(options: BaseRootfsOptions): Promise<BaseR
     });
   }
 
-  let version: string;
-  try {
-    const result = await exec('mmdebstrap', ['--version'], { env: {} });
-    // mmdebstrap prints its version on stderr.
-    version = `${result.stdout}\n${result.stderr}`.match(/mmdebstrap\s+(\S+)/)?.[1] ?? 'unknown';
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new KurError('build', 'mmdebstrap is not installed: it builds the node base filesystem', {
-        hint: MMDEBSTRAP_FIX,
-      });
-    }
-    throw new KurError('build', `cannot run mmdebstrap: ${messageOf(error)}`, {
-      hint: MMDEBSTRAP_FIX,
-      cause: error,
-    });
-  }
+  const version = await mmdebstrapVersion(exec);
 
   const [listText, customizeHook] = await Promise.all([
     fs.readFile(join(baseDir, 'packages.txt'), 'utf8'),
@@ -284,27 +288,7 @@ export async function buildBaseRootfs(options: BaseRootfsOptions): Promise<BaseR
       a.startsWith('--customize-hook=') ? '--customize-hook=<customize.sh>' : a,
     );
     logger.debug(`mmdebstrap ${shown.join(' ')} ${temp} ${sources.join(' | ')}`);
-    const result = await exec('mmdebstrap', [...args, temp, ...sources], {
-      env: { SOURCE_DATE_EPOCH: String(epoch) },
-    });
-    if (result.exitCode !== 0) {
-      const output = `${result.stdout}\n${result.stderr}`;
-      throw new KurError(
-        'build',
-        `mmdebstrap failed (exit ${result.exitCode}) building the node base filesystem`,
-        {
-          detail: tail(output),
-          hint: hintFor(output, mode),
-        },
-      );
-    }
-    // mmdebstrap reports success only after writing; an empty file still means something broke.
-    const stat = await fs.stat(temp).catch(() => undefined);
-    if (stat === undefined || stat.size === 0) {
-      throw new KurError('build', 'mmdebstrap exited 0 but wrote no tarball', {
-        detail: tail(result.stderr),
-      });
-    }
+    await runMmdebstrap(exec, [...args, temp, ...sources], { epoch, mode, temp });
   });
   const stat = await fs.stat(entry.path);
   if (entry.hit) {
@@ -322,6 +306,35 @@ export async function buildBaseRootfs(options: BaseRootfsOptions): Promise<BaseR
     sources,
     mmdebstrapVersion: version,
   };
+}
+
+/** One mmdebstrap run writing `temp`; failures carry its output's tail and the likely fix. */
+async function runMmdebstrap(
+  exec: ExecFn,
+  args: string[],
+  { epoch, mode, temp }: { epoch: number; mode: 'root' | 'unshare'; temp: string },
+): Promise<void> {
+  const result = await exec('mmdebstrap', args, {
+    env: { SOURCE_DATE_EPOCH: String(epoch) },
+  });
+  if (result.exitCode !== 0) {
+    const output = `${result.stdout}\n${result.stderr}`;
+    throw new KurError(
+      'build',
+      `mmdebstrap failed (exit ${result.exitCode}) building the node base filesystem`,
+      {
+        detail: tail(output),
+        hint: hintFor(output, mode),
+      },
+    );
+  }
+  // mmdebstrap reports success only after writing; an empty file still means something broke.
+  const stat = await fs.stat(temp).catch(() => undefined);
+  if (stat === undefined || stat.size === 0) {
+    throw new KurError('build', 'mmdebstrap exited 0 but wrote no tarball', {
+      detail: tail(result.stderr),
+    });
+  }
 }
 
 function hintFor(output: string, mode: 'root' | 'unshare'): string {

@@ -5,6 +5,7 @@ import { cachedEntry, cacheKey } from '../util/cache.js';
 import { KurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { imagesDir, type Component, type ComponentsManifest, type GoBuild } from './components.js';
+import { countListed, goBuildErrors, GoBuildProgress, throttled } from './go-progress.js';
 
 /**
  * The offline build path: every binary compiled from the Go module proxy at the versions pinned
@@ -66,6 +67,8 @@ export interface GoBuildOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   onStatus?: (text: string) => void;
+  /** Package counts go to `onStatus` at most this often (default 10 s; plain renderers print each). */
+  progressIntervalMs?: number;
   signal?: AbortSignal;
 }
 
@@ -93,40 +96,77 @@ export async function buildComponent(component: Component, options: GoBuildOptio
     await fs.mkdir(temp, { recursive: true });
     for (const build of component.go.builds) {
       options.signal?.throwIfAborted();
-      options.onStatus?.(`go build ${build.output} (${component.name} ${component.version})`);
-      const args = [
-        'build',
-        ...options.manifest.goBuild.flags,
-        ...(build.tags.length > 0 ? [`-tags=${build.tags.join(',')}`] : []),
-        `-ldflags=${build.ldflags}`,
-        '-o',
-        join(temp, build.output),
-        build.package,
-      ];
-      const started = Date.now();
-      try {
-        await execa(options.toolchain.path, args, {
-          cwd: dir,
-          env: buildEnv(options, build),
-          extendEnv: false,
-          ...(options.signal !== undefined ? { cancelSignal: options.signal } : {}),
-        });
-      } catch (error) {
-        const stderr = (error as { stderr?: string }).stderr ?? messageOf(error);
-        throw new KurError(
-          'build',
-          `go build of ${build.output} (${component.name} ${component.version}) failed`,
-          {
-            detail: `cd ${dir} && go ${args.join(' ')}\n${stderr}`,
-            hint: cgoHint(build, stderr),
-          },
-        );
-      }
-      options.logger.debug(`built ${build.output} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await goBuild(component, build, dir, temp, options);
       for (const link of build.links ?? []) await fs.symlink(build.output, join(temp, link));
     }
   });
   return { component, binaries: await binariesIn(target, component), cached: hit };
+}
+
+/**
+ * One `go build -v`, its progress reported through `onStatus` (packages compiled of those
+ * `go list` says are stale, at most once per `progressIntervalMs`).
+ */
+async function goBuild(
+  component: Component,
+  build: GoBuild,
+  dir: string,
+  outDir: string,
+  options: GoBuildOptions,
+): Promise<void> {
+  const label = `go build ${build.output} (${component.name} ${component.version})`;
+  const flags = [
+    ...options.manifest.goBuild.flags,
+    ...(build.tags.length > 0 ? [`-tags=${build.tags.join(',')}`] : []),
+    `-ldflags=${build.ldflags}`,
+  ];
+  const args = ['build', '-v', ...flags, '-o', join(outDir, build.output), build.package];
+  const progress = new GoBuildProgress(label);
+  const status = throttled((text) => options.onStatus?.(text), options.progressIntervalMs ?? 10_000);
+  status.update(progress.text());
+  const done = new AbortController();
+  const signal = options.signal !== undefined ? AbortSignal.any([options.signal, done.signal]) : done.signal;
+  const execOptions = { cwd: dir, env: buildEnv(options, build), extendEnv: false, cancelSignal: signal };
+  const staleTemplate = '{{if .Stale}}{{.ImportPath}}{{end}}';
+  const listing = execa(
+    options.toolchain.path,
+    ['list', '-deps', ...flags, '-f', staleTemplate, build.package],
+    execOptions,
+  ).then(
+    (listed) => {
+      progress.setTotal(countListed(listed.stdout));
+      status.update(progress.text());
+    },
+    (error: unknown) => {
+      if (!done.signal.aborted)
+        options.logger.debug(`go list for ${build.output} failed: ${messageOf(error)}`);
+    },
+  );
+  const started = Date.now();
+  try {
+    // Each stderr line passes through here (and is kept whole for the error report).
+    const watch = function* (line: unknown): Generator<unknown> {
+      if (typeof line === 'string' && progress.feed(line)) status.update(progress.text());
+      yield line;
+    };
+    await execa(options.toolchain.path, args, { ...execOptions, stderr: watch });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr;
+    const output = stderr !== undefined ? goBuildErrors(stderr) : messageOf(error);
+    throw new KurError(
+      'build',
+      `go build of ${build.output} (${component.name} ${component.version}) failed`,
+      {
+        detail: `cd ${dir} && go ${args.join(' ')}\n${output}`,
+        hint: cgoHint(build, output),
+      },
+    );
+  } finally {
+    done.abort();
+    await listing;
+    status.flush();
+  }
+  options.logger.debug(`built ${build.output} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 function cgoHint(build: GoBuild, stderr: string): string | undefined {

@@ -5,7 +5,7 @@ import { cachedEntry, cacheKey, sha256File } from '../util/cache.js';
 import { KurError, isKurError, messageOf } from '../util/errors.js';
 import type { ComponentsManifest } from './components.js';
 import type { BuiltComponent } from './go-build.js';
-import { forEachTarEntry } from './release-source.js';
+import { forEachTarEntry } from './tar-read.js';
 
 /**
  * The local path: binaries the user already has, in a directory or a tarball (.tar, .tar.gz,
