@@ -25,6 +25,7 @@ import {
   probeCoreDnsEverySecond,
   waitUntilReady,
 } from './bootstrap.js';
+import { applyAddons } from './addons.js';
 import { clusterDnsIp } from './dns-probe.js';
 import { updateKubeconfigFile } from './kubeconfig-file.js';
 import { entryFromAdminConf, mergeKubeconfig, removeKubeconfigEntry } from './kubeconfig-merge.js';
@@ -252,6 +253,13 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
       title: 'Install the pod network (Flannel VXLAN)',
       skip: () => (state.plan?.cni === 'none' ? 'disableDefaultCNI is set' : false),
       run: () => applyManifest(engine, bootstrapNode(plan()), nodePaths.flannelManifest),
+    },
+    {
+      // Applied, not waited for: the cluster is usable before the add-on pods run.
+      title: 'Apply add-ons (default StorageClass, NetworkPolicy)',
+      run: async () => {
+        await applyAddons(engine, bootstrapNode(plan()), plan(), logger);
+      },
     },
     {
       title: 'Join nodes',
