@@ -221,6 +221,18 @@ describe('planAddons', () => {
   });
 });
 
+describe('planAddons on a kernel without nft_queue', () => {
+  it('leaves the policy controller out and says why, keeping storage', () => {
+    const plan = planAddons(applyDefaults({}), images, 'kur-control-plane:6443', {
+      networkPolicyUnsupported: 'the host kernel cannot queue packets from nftables',
+    });
+    expect(plan.installed).to.deep.equal(['storage']);
+    expect(plan.missing).to.have.length(1);
+    expect(plan.missing[0]!.reason).to.include('will not be enforced').and.include('networkPolicy: false');
+    expect(plan.manifest).to.not.include('kube-network-policies');
+  });
+});
+
 describe('findAddonImages', () => {
   it('finds each add-on image by repository among the preloaded images', () => {
     expect(

@@ -50,6 +50,7 @@ export function planAddons(
   config: Pick<ClusterConfig, 'networking' | 'storage'>,
   images: AddonImages,
   apiServerEndpoint: string,
+  host: { networkPolicyUnsupported?: string } = {},
 ): AddonsPlan {
   const parts: string[] = [];
   const installed: AddonName[] = [];
@@ -72,7 +73,12 @@ export function planAddons(
     }
   }
   if (config.networking.networkPolicy) {
-    if (images.networkPolicies === undefined) {
+    if (host.networkPolicyUnsupported !== undefined) {
+      missing.push({
+        addon: 'network-policy',
+        reason: `NetworkPolicy objects will not be enforced: ${host.networkPolicyUnsupported} (set networking.networkPolicy: false to silence this)`,
+      });
+    } else if (images.networkPolicies === undefined) {
       missing.push({ addon: 'network-policy', reason: lacks('kube-network-policies') });
     } else {
       parts.push(networkPolicyManifest({ image: images.networkPolicies, apiServerEndpoint }));
