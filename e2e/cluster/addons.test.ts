@@ -193,7 +193,7 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
       // kube-network-policies queues new connections with the nftables `queue` expression.
       const probe = await nodeExec(
         worker,
-        'nft add table inet kur_probe && nft add chain inet kur_probe c && nft add rule inet kur_probe c queue num 99 bypass; rc=$?; nft delete table inet kur_probe; exit $rc',
+        'printf "table inet kur_e2e_probe {\\n chain c {\\n queue num 99 bypass\\n }\\n}\\n" | nft -f - 2>&1; rc=$?; nft delete table inet kur_e2e_probe 2>/dev/null; exit $rc',
       );
       if (probe.code !== 0) {
         unsupported = `the node kernel cannot queue packets from nftables (nft_queue): ${probe.out.trim()}`;
