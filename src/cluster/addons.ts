@@ -56,5 +56,8 @@ async function nftQueueMissing(engine: Engine, node: NodeRef): Promise<string | 
   const error =
     `${result.stdout}${result.stderr}`.split('\n').find((l) => l.includes('Error:')) ??
     `exit ${result.exitCode}`;
-  return `the host kernel cannot queue packets from nftables (nft_queue, CONFIG_NFT_QUEUE): nft says "${error.replace(/^.*Error: /, '').trim()}"`;
+  return `the host kernel cannot queue packets from nftables (nft_queue, CONFIG_NFT_QUEUE): nft says "${error
+    .replace(/^.*Error: /, '')
+    .replace(/; did you mean .*$/, '')
+    .trim()}"`;
 }
