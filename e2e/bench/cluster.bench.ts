@@ -141,7 +141,7 @@ interface Sample {
 }
 
 /** Nodes and pods as the API server has them, read inside the control-plane node. */
-async function clusterObjects(engine: Engine, created: CreatedClusterJson): Promise<string> {
+async function clusterObjects(engine: Engine, created: CreateClusterResult): Promise<string> {
   const node = created.nodes.find((n) => n.role === 'control-plane') ?? created.nodes[0]!;
   const result = await engine.containers.exec(node.name, {
     cmd: ['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', 'get', 'nodes,pods', '-A', '-o', 'json'],

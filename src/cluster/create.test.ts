@@ -37,6 +37,7 @@ const engineInfo: EngineInfo = {
   bridgeMtu: undefined,
   privilege: { kind: 'privileged' },
   detectMs: 1,
+  cached: false,
 };
 
 // The host and engine probes touch the real machine: unit tests give their answer directly.
@@ -76,6 +77,8 @@ function fakeEngine(
     imageFiles: {
       '/etc/kur/node.env': 'KUR_CGROUP_WRITABLE=true\nKUR_CGROUP_VERSION=1\n',
       '/etc/kubernetes/admin.conf': adminConf,
+      // An image without add-on images: create warns and leaves them out.
+      '/etc/kur/manifest.json': '{"preloadedImages": []}',
     },
     exec: (_c, options) =>
       exec?.(options.cmd) ??
@@ -128,6 +131,7 @@ describe('create (fake engine)', function () {
       'configure',
       'control-plane',
       'pod-network',
+      'addons',
       'join',
       'wait',
       'kubeconfig',

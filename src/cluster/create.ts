@@ -11,6 +11,7 @@ import {
 } from '../ui/progress.js';
 import { KurError, isKurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { addonsPhase } from './create/addons.js';
 import { claimPhase } from './create/claim.js';
 import { configurePhase } from './create/configure.js';
 import type { CreateInput, CreateRun } from './create/context.js';
@@ -76,6 +77,7 @@ export const createPhases = Pipeline.start<CreateInput>()
   .then(configurePhase)
   .then(controlPlanePhase)
   .then(podNetworkPhase)
+  .then(addonsPhase)
   .then(joinPhase)
   .then(waitPhase)
   .then(kubeconfigPhase)

@@ -11,6 +11,7 @@ import type {
   NodeConfigInput,
   PortMapping,
   PortMappingInput,
+  StorageConfig,
 } from './types.js';
 
 /** Every default kur applies, in one place. Validation runs on the result. */
@@ -24,7 +25,9 @@ export const defaults = {
     serviceSubnet: '10.96.0.0/16',
     disableDefaultCNI: false,
     kubeProxyMode: 'iptables',
+    networkPolicy: true,
   } satisfies NetworkingConfig,
+  storage: { defaultStorageClass: true } satisfies StorageConfig,
   mount: { readOnly: false, propagation: 'None', createHostPath: false },
   // 127.0.0.1, not kind's 0.0.0.0: a published port is reachable from other machines only
   // when the user asks for it.
@@ -39,6 +42,7 @@ export function applyDefaults(input: ClusterConfigInput, nameOverride?: string):
     name: nameOverride ?? input.name ?? defaults.name,
     nodes: nodes.map(nodeDefaults),
     networking: { ...defaults.networking, ...definedOnly(input.networking ?? {}) },
+    storage: { ...defaults.storage, ...definedOnly(input.storage ?? {}) },
     featureGates: { ...input.featureGates },
     runtimeConfig: { ...input.runtimeConfig },
     kubeadmConfigPatches: [...(input.kubeadmConfigPatches ?? [])],

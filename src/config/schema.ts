@@ -103,6 +103,7 @@ const networking: Schema = {
         accepts: (v) => v === 'ipv4',
       },
     },
+    networkPolicy: f(boolean),
     dnsSearch: {
       schema: strings,
       unsupported: {
@@ -122,6 +123,7 @@ export const clusterSchema: Schema = {
     name: f(string),
     nodes: f({ type: 'list', items: node }),
     networking: f(networking),
+    storage: f({ type: 'object', fields: { defaultStorageClass: f(boolean) } }),
     featureGates: f({ type: 'map', values: boolean }),
     runtimeConfig: f({ type: 'map', values: string }),
     kubeadmConfigPatches: f(strings),

@@ -104,6 +104,21 @@ export interface NetworkingConfig {
   disableDefaultCNI: boolean;
   /** Default `iptables`. */
   kubeProxyMode: KubeProxyMode;
+  /**
+   * Enforce NetworkPolicy objects (Flannel does not) with kube-network-policies, preloaded in
+   * the node image. Default true; false leaves it out.
+   */
+  networkPolicy: boolean;
+}
+
+/** Cluster storage. */
+export interface StorageConfig {
+  /**
+   * A default StorageClass `standard` backed by local-path-provisioner (volumes are directories
+   * under /var/local-path-provisioner on the node that runs the first pod). Default true; false
+   * leaves it out.
+   */
+  defaultStorageClass: boolean;
 }
 
 /** A normalized, defaulted and validated cluster configuration. */
@@ -113,6 +128,7 @@ export interface ClusterConfig {
   /** At least one control-plane node; the first one bootstraps the cluster. */
   nodes: NodeConfig[];
   networking: NetworkingConfig;
+  storage: StorageConfig;
   /** Kubernetes feature gates, passed to every component. */
   featureGates: Record<string, boolean>;
   /** kube-apiserver `--runtime-config` entries, e.g. `{"api/alpha": "true"}`. */
@@ -191,6 +207,9 @@ export interface NodeConfigInput {
 /** Cluster networking as a user writes it (see {@link NetworkingConfig}); every field optional. */
 export type NetworkingConfigInput = Partial<NetworkingConfig>;
 
+/** Cluster storage as a user writes it (see {@link StorageConfig}); every field optional. */
+export type StorageConfigInput = Partial<StorageConfig>;
+
 /**
  * A cluster configuration as a user writes it (also the library's `createCluster` options):
  * every field optional, defaults filled in by loading. See {@link ClusterConfig} for the meaning
@@ -203,6 +222,8 @@ export interface ClusterConfigInput {
   nodes?: NodeConfigInput[];
   /** API server address and port, pod and service subnets, CNI and kube-proxy mode. */
   networking?: NetworkingConfigInput;
+  /** The default StorageClass (local-path-provisioner). */
+  storage?: StorageConfigInput;
   /** Kubernetes feature gates, passed to every component. */
   featureGates?: Record<string, boolean>;
   /** kube-apiserver `--runtime-config` entries, e.g. `{"api/alpha": "true"}`. */
