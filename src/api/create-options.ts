@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { loadClusterConfig, normalizeClusterConfig } from '../config/load.js';
+import { loadClusterConfig, localHostPaths, normalizeClusterConfig } from '../config/load.js';
 import { clusterSchema } from '../config/schema.js';
 import type { ClusterConfig, ClusterConfigInput } from '../config/types.js';
 import { parseDuration } from '../util/duration.js';
@@ -142,7 +142,9 @@ export async function resolveCreateOptions(
   const { configInput, run } = splitCreateOptions(options);
   const waitMs = waitMilliseconds(run.wait);
   const kubeconfig = kubeconfigMode(run.kubeconfig);
-  const config = await readConfig(configInput, run.configFile, logger);
+  // Host paths are checked on this machine only when the engine runs here (a socket, not tcp://).
+  const local = run.host === undefined || run.host.startsWith('unix://');
+  const config = await readConfig(configInput, run.configFile, logger, local);
   return {
     config,
     waitMs,
@@ -160,9 +162,11 @@ async function readConfig(
   configInput: ClusterConfigInput,
   configFile: string | undefined,
   logger: Logger,
+  local: boolean,
 ): Promise<ClusterConfig> {
   const name = configInput.name;
-  if (configFile === undefined) return normalizeClusterConfig(configInput, { logger });
+  const hostPaths = local ? localHostPaths() : false;
+  if (configFile === undefined) return normalizeClusterConfig(configInput, { logger, hostPaths });
   const others = Object.keys(configInput).filter((k) => k !== 'name');
   if (others.length > 0) {
     throw new KurError('usage', `createCluster: configFile cannot be combined with ${others.join(', ')}`, {
@@ -178,7 +182,15 @@ async function readConfig(
       hint: 'Name an existing file, or "-" to read the config from standard input.',
     });
   }
-  return loadClusterConfig({ text, source, logger, ...(name !== undefined ? { name } : {}) });
+  // A file's relative host paths resolve against its own directory (loadClusterConfig's default).
+  const fileHostPaths = local ? {} : { hostPaths: false as const };
+  return loadClusterConfig({
+    text,
+    source,
+    logger,
+    ...fileHostPaths,
+    ...(name !== undefined ? { name } : {}),
+  });
 }
 
 async function readStdin(): Promise<string> {

@@ -32,11 +32,15 @@ export function recipeDigest(dir: string): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-function recipeFiles(dir: string): string[] {
+/** Under images/ but not part of any node image: the generator of the config field lists. */
+const notRecipe = new Set(['go/config-fields']);
+
+function recipeFiles(dir: string, root = dir): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...recipeFiles(path));
+    if (entry.isDirectory() && notRecipe.has(relative(root, path))) continue;
+    if (entry.isDirectory()) found.push(...recipeFiles(path, root));
     else if (entry.isFile() && !/(\.md|_test\.go)$/.test(entry.name)) found.push(path);
   }
   return found.sort();

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { createHostPaths } from '../../config/host-paths.js';
 import type { EngineInfo } from '../../engine/detect.js';
 import type { ClusterPlan } from '../../kube/plan.js';
 import type { StepContext } from '../../ui/progress.js';
@@ -21,6 +23,15 @@ export const nodesPhase: Phase<NodesInput, object> = {
     run.rollback.add(`containers of cluster ${plan.name} from this run`, () =>
       removeClusterContainers(run.engine, plan.name, { runId: run.runId, keepClaim: true }),
     );
+    // Directories the config asks kur to create, made by kur as its user, never by the engine.
+    if (run.engine.endpoint.connection.kind === 'unix') {
+      const made = createHostPaths(plan.config);
+      if (made.length > 0) {
+        run.rollback.add(`host directories ${made.join(', ')}`, () =>
+          Promise.all(made.reverse().map((dir) => rm(dir, { recursive: true, force: true }))),
+        );
+      }
+    }
     const lb = plan.loadBalancer;
     const address = (name: string): { runId: string; ipv4: string } => ({
       runId: run.runId,

@@ -1,6 +1,8 @@
 import { detectEngine, readEngineFacts, type EngineInfo } from '../../engine/detect.js';
+import { checkPatchesApply } from '../../kube/patch-check.js';
 import { assertPreflight, renderChecks, runPreflight, summarizeChecks } from '../../preflight/index.js';
 import { KurError } from '../../util/errors.js';
+import { checkKubeconfigTarget } from '../kubeconfig-check.js';
 import { preflightRequest } from '../preflight-request.js';
 import type { CreateInput } from './context.js';
 import type { Phase } from './pipeline.js';
@@ -10,6 +12,12 @@ export const preflightPhase: Phase<CreateInput, { info: EngineInfo }> = {
   id: 'preflight',
   title: 'Preflight',
   run: async ({ run }, step) => {
+    // A kubeconfig kur could not write fails now, not after the whole cluster is built.
+    if (run.kubeconfigPath !== undefined) {
+      step.status(`checking ${run.kubeconfigPath}`);
+      const { lock } = await checkKubeconfigTarget(run.kubeconfigPath);
+      if (lock !== undefined) run.logger.warn(`${lock.path} is held (${lock.reason}); kur will wait for it`);
+    }
     step.status('checking the host');
     const facts = await readEngineFacts(run.engine, run.logger);
     const report = await runPreflight({
@@ -27,6 +35,14 @@ export const preflightPhase: Phase<CreateInput, { info: EngineInfo }> = {
         detail: info.privilege.reason,
       });
     }
+    // Every patch applied to the documents kur would generate on this engine: a patch that does
+    // not apply is a config error naming its line, before any image is built or node started.
+    const noCgroups = info.rootless && info.cgroupDriver === 'none';
+    checkPatchesApply(run.config, {
+      rootless: info.rootless,
+      cgroupVersion: info.cgroupVersion ?? 2,
+      cgroupDriver: noCgroups ? 'cgroupfs' : 'systemd',
+    });
     return { info };
   },
 };

@@ -38,6 +38,7 @@ export function phaseList(inputs: BuildInputs, options: PhaseListOptions = {}): 
       const index = results.length;
       results.push(new NotRun(phase.id));
       steps.push({
+        id: phase.id,
         title: phase.title(inputs),
         run: (step) =>
           withHeartbeat(step, options.heartbeatMs, async (context) => {
