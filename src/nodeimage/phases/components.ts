@@ -26,10 +26,13 @@ const sourceTitle: Record<BinarySource, string> = {
 };
 
 /**
- * Components always built with Go whatever the source: kur's own (no upstream release exists)
- * and Flannel, whose release publishes no checksum and lacks the install-conf its image needs.
+ * Components always built with Go whatever the source: those with no upstream release (kur's
+ * own, and add-ons published only as images) and Flannel, whose release publishes no checksum
+ * and lacks the install-conf its image needs.
  */
-export const goOnlyComponents = ['pause', 'flannel-cni', 'flannel'];
+export function goOnly(component: Component): boolean {
+  return component.release === null || component.name === 'flannel';
+}
 
 /** Kubernetes and its companions from the chosen source, each checked to run and report its pin. */
 export const componentsPhase: Phase<WithBase, WithBinaries> = {
@@ -39,7 +42,10 @@ export const componentsPhase: Phase<WithBase, WithBinaries> = {
     const { manifest, source, cacheDir, env } = inputs;
     const local =
       source.kind === 'local'
-        ? await localComponents(manifest, source.path, { cacheDir, exclude: goOnlyComponents })
+        ? await localComponents(manifest, source.path, {
+            cacheDir,
+            exclude: manifest.components.filter(goOnly).map((c) => c.name),
+          })
         : undefined;
     const binaries = new Map<string, string>();
     const components: ComponentRecord[] = [];
@@ -49,7 +55,7 @@ export const componentsPhase: Phase<WithBase, WithBinaries> = {
       const origin =
         'source' in built
           ? built.source
-          : local !== undefined && !goOnlyComponents.includes(component.name)
+          : local !== undefined && !goOnly(component)
             ? local.source
             : component.source;
       const { name, version, license, versionCommand, versionEnv } = component;
@@ -74,7 +80,7 @@ async function componentBinaries(
 ): Promise<BuiltComponent | FetchedComponent> {
   const release = component.release;
   const verifiable = release !== null && (Boolean(release.sha256) || Boolean(release.sha256Url));
-  if (source.kind === 'release' && verifiable && !goOnlyComponents.includes(component.name)) {
+  if (source.kind === 'release' && verifiable && !goOnly(component)) {
     return fetchReleaseComponent(component, {
       cacheDir,
       logger,
