@@ -4,6 +4,7 @@ import { describeClusterEngines } from '../support/cluster-engines.js';
 import type { CreateClusterResult } from '../../src/api/results.js';
 import { E2eRun } from '../support/clusters.js';
 import { clusterObjects } from '../support/engine-objects.js';
+import { lifecycle } from '../support/durability.js';
 import { eventually } from '../support/eventually.js';
 import type { Kubectl } from '../support/kubectl.js';
 import { execIn, getPod, httpPort, httpServer, idlePod, pod, waitForPods } from '../support/workloads.js';
@@ -166,6 +167,21 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
         return out === '' ? undefined : out;
       });
       expect(logs).to.equal(token);
+    });
+
+    it('keeps the data across kur stop cluster and kur start cluster', async function () {
+      this.timeout(10 * 60_000);
+      if (volume === undefined) this.skip();
+      await lifecycle(run, 'stop', name);
+      await lifecycle(run, 'start', name);
+      // The reader's container runs again after the start and prints the volume's token anew.
+      await waitForPods(kubectl, ['reader'], { timeoutSeconds: 240 });
+      const logs = await eventually('the reader’s output after the start', 60_000, async () => {
+        const out = (await kubectl.ok(['logs', 'reader'])).trim();
+        return out === '' ? undefined : out;
+      });
+      expect(logs).to.equal(token);
+      expect((await nodeExec(volumeNode, `cat ${volumePath}/token`)).out.trim()).to.equal(token);
     });
 
     it('removes the volume and its directory when the claim is deleted', async function () {
