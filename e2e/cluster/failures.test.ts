@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
@@ -192,6 +193,32 @@ describeClusterEngines('failed and interrupted creates', (target) => {
       expect(readdirSync(home, { recursive: true }).sort(), 'files in HOME').to.deep.equal(homeBefore);
     });
   });
+
+  const badKubeconfigs = [
+    {
+      title: 'a file that is not a kubeconfig',
+      code: 3,
+      content: 'this: [is not, a kubeconfig\n',
+      lock: false,
+    },
+    { title: 'a lock left by a process that has exited', code: 7, content: undefined, lock: true },
+  ];
+  for (const bad of badKubeconfigs) {
+    it(`refuses a --kubeconfig target with ${bad.title} within seconds, and creates nothing`, async () => {
+      const name = run.clusterName(`kc${names.length}`);
+      names.push(name);
+      const path = run.kubeconfigPath(name);
+      if (bad.content !== undefined) writeFileSync(path, bad.content);
+      // A PID no process has: the lock's holder is gone.
+      if (bad.lock) writeFileSync(`${path}.lock`, `2147483646 ${hostname()}\n`);
+      const started = Date.now();
+      const result = await run.kur(['create', 'cluster', '--name', name, '--kubeconfig', path]);
+      expect(result.code, describeRun(result)).to.equal(bad.code);
+      expect(result.stderr).to.include(path);
+      expect(Date.now() - started, 'refused before any node starts').to.be.below(15_000);
+      expect(await clusterObjects(run.engine, name)).to.deep.equal([]);
+    });
+  }
 
   for (const interruption of interruptions) {
     it(`leaves nothing behind when a create is interrupted ${interruption.title}`, async function () {
