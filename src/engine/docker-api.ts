@@ -1,33 +1,16 @@
 import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import type DockerModem from 'docker-modem';
 import Dockerode from 'dockerode';
-import {
-  containerCreateBody,
-  labelFilters,
-  matchesLabels,
-  networkCreateBody,
-  parseContainerInfo,
-  parseContainerSummary,
-  parseImageInfo,
-  parseImageSummary,
-  parseLoadOutput,
-  parseNetworkInfo,
-  parseVolumeInfo,
-  splitReference,
-} from './api-mapping.js';
-import { Demuxer, type OutputStream } from './demux.js';
+import type { ApiClient, DialOptions, Operation } from './api-client.js';
+import { containerOperations } from './container-api.js';
 import { providerFromVersion } from './engine-facts.js';
-import { podmanCreateBody } from './podman-spec.js';
-import { asRecord, num, records, str, type JsonRecord } from './json.js';
+import { imageOperations, networkOperations, systemOperations, volumeOperations } from './object-api.js';
+import { asRecord, records, str, type JsonRecord } from './json.js';
 import type {
   Connection,
   ContainerOperations,
   Engine,
-  ExecOptions,
-  ExecResult,
   ImageOperations,
   NetworkOperations,
   ProbeResult,
@@ -49,15 +32,6 @@ import { silentLogger, type Logger } from '../util/logger.js';
 export const maxApiVersion = '1.45';
 
 const probeTimeoutMs = 5000;
-
-type DialOptions = DockerModem.DialOptions;
-
-interface Operation {
-  /** Verb phrase: `create`, `start`, `load`. */
-  action: string;
-  /** `container "kur-control-plane"`, `image archive`. */
-  object: string;
-}
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
@@ -242,7 +216,7 @@ export function openEngine(endpoint: ResolvedEndpoint, options: OpenEngineOption
   return new DockerApiEngine(endpoint, options.logger ?? silentLogger);
 }
 
-class DockerApiEngine implements Engine {
+class DockerApiEngine implements Engine, ApiClient {
   readonly containers: ContainerOperations;
   readonly networks: NetworkOperations;
   readonly volumes: VolumeOperations;
@@ -262,18 +236,19 @@ class DockerApiEngine implements Engine {
     const version = pinned === undefined ? undefined : `v${pinned}`;
     this.modem = newModem(modemOptions(endpoint.connection, { version, agent: this.agent }));
     this.unversioned = newModem(modemOptions(endpoint.connection, { agent: this.agent }));
-    this.containers = this.containerOperations();
-    this.networks = this.networkOperations();
-    this.volumes = this.volumeOperations();
-    this.images = this.imageOperations();
-    this.system = this.systemOperations();
+    this.containers = containerOperations(this);
+    this.networks = networkOperations(this);
+    this.volumes = volumeOperations(this);
+    this.images = imageOperations(this);
+    this.system = systemOperations(this);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private async call(op: Operation, options: DialOptions, modem = this.modem): Promise<unknown> {
+  async call(op: Operation, options: DialOptions, route?: 'unversioned'): Promise<unknown> {
+    const modem = route === 'unversioned' ? this.unversioned : this.modem;
     this.logger.debug(
       `engine: ${options.method ?? 'GET'} ${options.path.replace(/\?$/, '')} (${op.action} ${op.object})`,
     );
@@ -284,7 +259,7 @@ class DockerApiEngine implements Engine {
     }
   }
 
-  private async json(op: Operation, options: DialOptions): Promise<JsonRecord> {
+  async json(op: Operation, options: DialOptions): Promise<JsonRecord> {
     const result = await this.call(op, options);
     const record = asRecord(result);
     if (record === undefined)
@@ -292,415 +267,18 @@ class DockerApiEngine implements Engine {
     return record;
   }
 
-  private async jsonList(op: Operation, options: DialOptions): Promise<JsonRecord[]> {
+  async jsonList(op: Operation, options: DialOptions): Promise<JsonRecord[]> {
     const result = await this.call(op, options);
     if (!Array.isArray(result))
       throw new KurError('engine', `cannot ${op.action} ${op.object}: unexpected answer`);
     return records(result);
   }
 
-  private async stream(op: Operation, options: DialOptions): Promise<IncomingMessage> {
+  async stream(op: Operation, options: DialOptions): Promise<IncomingMessage> {
     return (await this.call(op, { ...options, isStream: true })) as IncomingMessage;
   }
 
-  private containerOperations(): ContainerOperations {
-    const c = (id: string) => `container "${id}"`;
-    const path = (id: string, rest = '') => `/containers/${encodeURIComponent(id)}${rest}`;
-    return {
-      create: async (spec) => {
-        const op = { action: 'create', object: c(spec.name) };
-        if (this.endpoint.provider === 'podman') {
-          // libpod's create keeps the fields Podman's compat create drops (see podman-spec.ts).
-          const path = `/v${libpodApiVersion(this.endpoint.versionPayload)}/libpod/containers/create`;
-          const created = asRecord(
-            await this.call(op, { path, method: 'POST', options: podmanCreateBody(spec) }, this.unversioned),
-          );
-          return str(created?.Id);
-        }
-        const body = containerCreateBody(spec);
-        const created = await this.json(op, {
-          path: '/containers/create?',
-          method: 'POST',
-          options: { _query: { name: spec.name }, _body: body },
-        });
-        return str(created.Id);
-      },
-      start: async (id) => {
-        await this.call({ action: 'start', object: c(id) }, { path: path(id, '/start'), method: 'POST' });
-      },
-      stop: async (id, options = {}) => {
-        const query = options.timeoutSeconds === undefined ? {} : { t: options.timeoutSeconds };
-        await this.call(
-          { action: 'stop', object: c(id) },
-          { path: path(id, '/stop?'), method: 'POST', options: { _query: query, _body: {} } },
-        );
-      },
-      kill: async (id, signal = 'SIGKILL') => {
-        await this.call(
-          { action: `send ${signal} to`, object: c(id) },
-          { path: path(id, '/kill?'), method: 'POST', options: { _query: { signal }, _body: {} } },
-        );
-      },
-      remove: async (id, options = {}) => {
-        await this.call(
-          { action: 'remove', object: c(id) },
-          {
-            path: path(id, '?'),
-            method: 'DELETE',
-            options: { force: options.force === true, v: options.volumes === true },
-          },
-        );
-      },
-      inspect: async (id) =>
-        parseContainerInfo(
-          await this.json({ action: 'inspect', object: c(id) }, { path: path(id, '/json') }),
-        ),
-      list: async (options = {}) => {
-        const query = { all: options.all !== false, filters: labelFilters(options.labels) };
-        const list = await this.jsonList(
-          { action: 'list', object: 'containers' },
-          { path: '/containers/json?', options: query },
-        );
-        return list.map(parseContainerSummary).filter((c) => matchesLabels(c.labels, options.labels));
-      },
-      wait: async (id, condition = 'not-running') => {
-        const result = await this.json(
-          { action: 'wait for', object: c(id) },
-          { path: path(id, '/wait?'), method: 'POST', options: { _query: { condition }, _body: {} } },
-        );
-        return num(result.StatusCode, -1);
-      },
-      logs: async (id, options = {}) => {
-        const query: Record<string, string | number | boolean> = { stdout: true, stderr: true };
-        if (options.tail !== undefined) query.tail = options.tail;
-        if (options.since !== undefined) query.since = options.since;
-        if (options.timestamps === true) query.timestamps = true;
-        const response = await this.stream(
-          { action: 'read the logs of', object: c(id) },
-          { path: path(id, '/logs?'), options: query },
-        );
-        const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-        const demux = new Demuxer((s, data) => out[s].push(data));
-        for await (const chunk of response as AsyncIterable<Buffer>) demux.push(chunk);
-        demux.end();
-        return {
-          stdout: Buffer.concat(out.stdout).toString('utf8'),
-          stderr: Buffer.concat(out.stderr).toString('utf8'),
-        };
-      },
-      exec: (id, options) => this.exec(id, options),
-      putArchive: async (id, target, tar) => {
-        await this.call(
-          { action: `copy files to ${target} in`, object: c(id) },
-          {
-            path: path(id, '/archive?'),
-            method: 'PUT',
-            file: tar,
-            headers: { 'Content-Type': 'application/x-tar' },
-            options: { path: target },
-          },
-        );
-      },
-      getArchive: async (id, source) =>
-        this.stream(
-          { action: `copy ${source} out of`, object: c(id) },
-          { path: path(id, '/archive?'), options: { path: source } },
-        ),
-    };
+  fail(op: Operation, error: unknown): KurError {
+    return toKurError(op, error, this.endpoint.address);
   }
-
-  private async exec(id: string, options: ExecOptions): Promise<ExecResult> {
-    const object = `container "${id}"`;
-    const command = options.cmd.join(' ');
-    const op = { action: `run \`${truncate(command)}\` in`, object };
-    const hasStdin = options.stdin !== undefined;
-    const created = await this.json(op, {
-      path: `/containers/${encodeURIComponent(id)}/exec`,
-      method: 'POST',
-      options: {
-        AttachStdin: hasStdin,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        Cmd: options.cmd,
-        Env: options.env === undefined ? undefined : Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
-        User: options.user,
-        WorkingDir: options.workingDir,
-        Privileged: options.privileged === true,
-      },
-    });
-    const execId = str(created.Id);
-    const started = (await this.call(op, {
-      path: `/exec/${execId}/start`,
-      method: 'POST',
-      isStream: true,
-      hijack: hasStdin,
-      options: { Detach: false, Tty: false },
-    })) as Readable | Socket;
-
-    const output = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-    const demux = new Demuxer((stream: OutputStream, data: Buffer) => {
-      output[stream].push(data);
-      options.onOutput?.(stream, data);
-    });
-    const collect = new Promise<void>((resolve, reject) => {
-      started.on('data', (chunk: Buffer) => demux.push(chunk));
-      started.on('end', resolve);
-      started.on('close', resolve);
-      started.on('error', reject);
-    });
-    if (hasStdin) void writeStdin(started as Socket, options.stdin!);
-
-    let timer: NodeJS.Timeout | undefined;
-    const timeout =
-      options.timeoutMs === undefined
-        ? undefined
-        : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              started.destroy();
-              reject(
-                new KurError(
-                  'timeout',
-                  `\`${truncate(command)}\` in ${object} did not finish within ${options.timeoutMs} ms`,
-                  {
-                    detail: joinOutput(output.stdout, output.stderr),
-                  },
-                ),
-              );
-            }, options.timeoutMs);
-          });
-    try {
-      await (timeout === undefined ? collect : Promise.race([collect, timeout]));
-    } catch (error) {
-      throw toKurError(op, error, this.endpoint.address);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
-    demux.end();
-    const exitCode = await this.execExitCode(execId, op);
-    const result = {
-      exitCode,
-      stdout: Buffer.concat(output.stdout).toString('utf8'),
-      stderr: Buffer.concat(output.stderr).toString('utf8'),
-    };
-    if (options.check === true && exitCode !== 0) {
-      throw new KurError(
-        'command',
-        `\`${truncate(command)}\` failed in ${object} with exit code ${exitCode}`,
-        {
-          detail: joinOutput(output.stdout, output.stderr),
-        },
-      );
-    }
-    return result;
-  }
-
-  /** The exit code once the engine has recorded it; the output stream can end a moment earlier. */
-  private async execExitCode(execId: string, op: Operation): Promise<number> {
-    for (let attempt = 0; ; attempt += 1) {
-      const inspected = await this.json(op, { path: `/exec/${execId}/json` });
-      if (inspected.Running !== true && typeof inspected.ExitCode === 'number') return inspected.ExitCode;
-      if (attempt >= 50) {
-        throw new KurError('engine', `cannot ${op.action} ${op.object}: the engine reports no exit code`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20 + attempt * 10));
-    }
-  }
-
-  private networkOperations(): NetworkOperations {
-    const n = (name: string) => `network "${name}"`;
-    const path = (name: string, rest = '') => `/networks/${encodeURIComponent(name)}${rest}`;
-    return {
-      create: async (spec) => {
-        const created = await this.json(
-          { action: 'create', object: n(spec.name) },
-          { path: '/networks/create', method: 'POST', options: networkCreateBody(spec) },
-        );
-        return str(created.Id);
-      },
-      remove: async (name) => {
-        await this.call({ action: 'remove', object: n(name) }, { path: path(name), method: 'DELETE' });
-      },
-      inspect: async (name) =>
-        parseNetworkInfo(await this.json({ action: 'inspect', object: n(name) }, { path: path(name) })),
-      list: async (options = {}) => {
-        const list = await this.jsonList(
-          { action: 'list', object: 'networks' },
-          { path: '/networks?', options: { filters: labelFilters(options.labels) } },
-        );
-        return list.map(parseNetworkInfo).filter((n) => matchesLabels(n.labels, options.labels));
-      },
-      connect: async (network, container, options = {}) => {
-        const ipam =
-          options.ipv4Address === undefined && options.ipv6Address === undefined
-            ? undefined
-            : { IPv4Address: options.ipv4Address, IPv6Address: options.ipv6Address };
-        await this.call(
-          { action: `connect container "${container}" to`, object: n(network) },
-          {
-            path: path(network, '/connect'),
-            method: 'POST',
-            options: { Container: container, EndpointConfig: { Aliases: options.aliases, IPAMConfig: ipam } },
-          },
-        );
-      },
-      disconnect: async (network, container, options = {}) => {
-        await this.call(
-          { action: `disconnect container "${container}" from`, object: n(network) },
-          {
-            path: path(network, '/disconnect'),
-            method: 'POST',
-            options: { Container: container, Force: options.force === true },
-          },
-        );
-      },
-    };
-  }
-
-  private volumeOperations(): VolumeOperations {
-    const v = (name: string) => `volume "${name}"`;
-    const path = (name: string, rest = '') => `/volumes/${encodeURIComponent(name)}${rest}`;
-    return {
-      create: async (spec) =>
-        parseVolumeInfo(
-          await this.json(
-            { action: 'create', object: spec.name === undefined ? 'a volume' : v(spec.name) },
-            {
-              path: '/volumes/create',
-              method: 'POST',
-              options: { Name: spec.name, Labels: spec.labels ?? {} },
-            },
-          ),
-        ),
-      inspect: async (name) =>
-        parseVolumeInfo(await this.json({ action: 'inspect', object: v(name) }, { path: path(name) })),
-      list: async (options = {}) => {
-        const result = await this.json(
-          { action: 'list', object: 'volumes' },
-          { path: '/volumes?', options: { filters: labelFilters(options.labels) } },
-        );
-        return records(result.Volumes)
-          .map(parseVolumeInfo)
-          .filter((v) => matchesLabels(v.labels, options.labels));
-      },
-      remove: async (name, options = {}) => {
-        await this.call(
-          { action: 'remove', object: v(name) },
-          { path: path(name, '?'), method: 'DELETE', options: { force: options.force === true } },
-        );
-      },
-    };
-  }
-
-  private imageOperations(): ImageOperations {
-    const i = (name: string) => `image "${name}"`;
-    return {
-      inspect: async (reference) =>
-        parseImageInfo(
-          await this.json(
-            { action: 'inspect', object: i(reference) },
-            { path: `/images/${encodeURIComponent(reference)}/json` },
-          ),
-        ),
-      load: async (tar) => {
-        const op = { action: 'load', object: 'an image archive' };
-        const response = await this.stream(op, {
-          path: '/images/load?',
-          method: 'POST',
-          file: tar,
-          headers: { 'Content-Type': 'application/x-tar' },
-          options: { quiet: true },
-        });
-        const chunks: Buffer[] = [];
-        for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
-        const { names, error } = parseLoadOutput(Buffer.concat(chunks).toString('utf8'));
-        if (error !== undefined)
-          throw new KurError('engine', `cannot ${op.action} ${op.object}`, { detail: error });
-        return names;
-      },
-      save: async (references) =>
-        this.stream(
-          { action: 'save', object: references.map(i).join(', ') },
-          { path: '/images/get?', options: { names: references } },
-        ),
-      tag: async (source, target) => {
-        const { repo, tag } = splitReference(target);
-        await this.call(
-          { action: `tag ${target} as`, object: i(source) },
-          {
-            path: `/images/${encodeURIComponent(source)}/tag?`,
-            method: 'POST',
-            options: { _query: { repo, tag }, _body: {} },
-          },
-        );
-      },
-      remove: async (reference, options = {}) => {
-        await this.call(
-          { action: 'remove', object: i(reference) },
-          {
-            path: `/images/${encodeURIComponent(reference)}?`,
-            method: 'DELETE',
-            options: { force: options.force === true },
-          },
-        );
-      },
-      list: async (options = {}) => {
-        const list = await this.jsonList(
-          { action: 'list', object: 'images' },
-          { path: '/images/json?', options: { filters: labelFilters(options.labels) } },
-        );
-        return list.map(parseImageSummary).filter((i) => matchesLabels(i.labels, options.labels));
-      },
-    };
-  }
-
-  private systemOperations(): SystemOperations {
-    const op = (what: string) => ({ action: 'read', object: `the engine's ${what}` });
-    return {
-      ping: async () => {
-        await this.call(op('/_ping'), { path: '/_ping' });
-      },
-      version: () => this.json(op('/version'), { path: '/version' }),
-      info: () => this.json(op('/info'), { path: '/info' }),
-      libpodInfo: async () => {
-        if (this.endpoint.provider !== 'podman') return undefined;
-        // Podman 4 serves libpod routes only under a version prefix, in its own (4.x) numbering.
-        const version = libpodApiVersion(this.endpoint.versionPayload);
-        const path = `/v${version}/libpod/info`;
-        return asRecord(await this.call(op('/libpod/info'), { path }, this.unversioned));
-      },
-    };
-  }
-}
-
-function libpodApiVersion(version: JsonRecord): string {
-  const podman = records(version.Components).find((c) => /podman/i.test(str(c.Name)));
-  const declared = str(asRecord(podman?.Details)?.APIVersion);
-  return /^\d+\.\d+\.\d+$/.test(declared) ? declared : '4.0.0';
-}
-
-async function writeStdin(socket: Socket, stdin: string | Buffer | Readable): Promise<void> {
-  try {
-    if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) {
-      socket.end(stdin);
-      return;
-    }
-    for await (const chunk of stdin as AsyncIterable<Buffer | string>) {
-      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
-    }
-    // Half-close: the engine then closes the command's stdin while output keeps flowing back.
-    socket.end();
-  } catch (error) {
-    socket.destroy(error as Error);
-  }
-}
-
-function joinOutput(stdout: Buffer[], stderr: Buffer[]): string {
-  return [Buffer.concat(stdout).toString('utf8'), Buffer.concat(stderr).toString('utf8')]
-    .filter((s) => s.trim() !== '')
-    .join('\n');
-}
-
-function truncate(text: string, max = 80): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
