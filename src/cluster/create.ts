@@ -14,12 +14,12 @@ import type { Logger } from '../util/logger.js';
 import { addonsPhase } from './create/addons.js';
 import { claimPhase } from './create/claim.js';
 import { configurePhase } from './create/configure.js';
-import type { CreateInput, CreateRun } from './create/context.js';
+import type { CreateRun } from './create/context.js';
 import { completePhase, kubeconfigPhase } from './create/kubeconfig.js';
 import { controlPlanePhase, joinPhase, podNetworkPhase, waitPhase } from './create/kubernetes.js';
 import { nodeImagePhase } from './create/node-image.js';
 import { nodesPhase } from './create/nodes.js';
-import { Pipeline, type StateOf } from './create/pipeline.js';
+import { Pipeline, type StateOf } from '../ui/phases.js';
 import { preflightPhase } from './create/preflight.js';
 import type { NodeHostFacts } from './node-spec.js';
 import { Rollback } from './rollback.js';
@@ -69,7 +69,7 @@ export interface CreatedCluster {
  * Create, phase by phase: each takes what the phases before it produced. Read top to bottom,
  * this is the whole use case; every phase lives in src/cluster/create/.
  */
-export const createPhases = Pipeline.start<CreateInput>()
+export const createPhases = Pipeline.start<CreateRun>()
   .then(preflightPhase)
   .then(nodeImagePhase)
   .then(claimPhase)
@@ -110,9 +110,9 @@ export async function createCluster(options: CreateClusterOptions): Promise<Crea
     signal: abort.signal,
     token: generateBootstrapToken(randomBytes),
   };
-  const state = { run };
+  const state = {};
   let failedPhase: string[] = [];
-  const work = runSteps((options.phases ?? createPhases).steps(state), {
+  const work = runSteps((options.phases ?? createPhases).steps(run, state), {
     renderer: options.renderer,
     onEvent: (event) => {
       if (event.type === 'fail' && event.path.length > failedPhase.length) failedPhase = event.path;

@@ -5,7 +5,7 @@ import { isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { updateKubeconfigFile, readIfExists } from './kubeconfig-file.js';
 import { hasKubeconfigEntry, removeKubeconfigEntry } from './kubeconfig-merge.js';
-import { claimRole } from './claim.js';
+import { claimName, claimRole } from './claim.js';
 import { withEngineLock } from './engine-lock.js';
 import { removeClusterNetworkIfUnused } from './network.js';
 
@@ -52,7 +52,9 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
       kubeconfigEntryRemoved = true;
     }
   }
-  return { name, containers, volumes, networkRemoved, kubeconfigEntryRemoved };
+  // The claim is kur's record of the cluster, not one of its containers: it goes, unlisted.
+  const removed = containers.filter((c) => c !== claimName(name));
+  return { name, containers: removed, volumes, networkRemoved, kubeconfigEntryRemoved };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { labels } from '../engine/labels.js';
 import type { Engine, NetworkInfo } from '../engine/types.js';
-import { isKurError, KurError } from '../util/errors.js';
+import { isKurError, KurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { chooseSubnet, networkPlan, type NetworkPlan } from './addresses.js';
 import { clusterNetworkName } from './node-spec.js';
@@ -36,26 +36,51 @@ export async function ensureClusterNetwork(
     ...(await engine.networks.list()).flatMap((n) => n.subnets.map((s) => s.subnet)).filter(isIpv4Cidr),
     ...((await options.hostRoutes?.()) ?? []),
   ];
-  const plan = networkPlan(chooseSubnet(taken));
-  try {
-    await engine.networks.create({
-      name: clusterNetworkName,
-      driver: 'bridge',
-      subnet: plan.subnet,
-      gateway: plan.gateway,
-      ipRange: plan.ipRange,
-      labels: { [labels.managed]: 'true', [labels.networkVersion]: networkVersion },
-      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
-    });
-    options.logger.debug(`created network ${clusterNetworkName} ${plan.subnet}`);
-    return { plan, created: true };
-  } catch (error) {
-    // Another kur created it at the same moment: use theirs.
-    if (!isKurError(error, 'conflict')) throw error;
-    const theirs = await inspectNetwork(engine);
-    if (theirs === undefined) throw error;
-    return { plan: usablePlan(theirs), created: false };
+  // The engine may know of more (rootless Podman refuses a subnet any host interface uses):
+  // a refused subnet is skipped and the next candidate tried.
+  for (let attempt = 0; attempt < 8; attempt += 1) {
+    const plan = networkPlan(chooseSubnet(taken));
+    try {
+      await engine.networks.create({
+        name: clusterNetworkName,
+        driver: 'bridge',
+        subnet: plan.subnet,
+        gateway: plan.gateway,
+        ipRange: plan.ipRange,
+        labels: { [labels.managed]: 'true', [labels.networkVersion]: networkVersion },
+        ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+      });
+      options.logger.debug(`created network ${clusterNetworkName} ${plan.subnet}`);
+      return { plan, created: true };
+    } catch (error) {
+      if (subnetRefused(error)) {
+        options.logger.debug(`the engine refused subnet ${plan.subnet}: ${messageOf(error)}`);
+        taken.push(plan.subnet);
+        continue;
+      }
+      // Another kur created it at the same moment: use theirs.
+      if (!isKurError(error, 'conflict')) throw error;
+      const theirs = await inspectNetwork(engine);
+      if (theirs === undefined) throw error;
+      return { plan: usablePlan(theirs), created: false };
+    }
   }
+  throw new KurError(
+    'engine',
+    `the engine refused every subnet kur tried for the network "${clusterNetworkName}"`,
+    {
+      detail: `tried: ${taken.join(', ')}`,
+      hint: `Create a network named "${clusterNetworkName}" with a free subnet yourself, labelled ${labels.networkVersion}=${networkVersion}.`,
+    },
+  );
+}
+
+/** Docker: "Pool overlaps with other one on this address space"; Podman: "subnet ... is already used". */
+function subnetRefused(error: unknown): boolean {
+  return (
+    isKurError(error) &&
+    /overlap|already used|already in use by|subnet .* in use/i.test(`${error.message} ${error.detail ?? ''}`)
+  );
 }
 
 async function inspectNetwork(engine: Engine): Promise<NetworkInfo | undefined> {

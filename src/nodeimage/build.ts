@@ -5,9 +5,10 @@ import { baseRootfsPhase } from './phases/base-rootfs.js';
 import { checkToolsPhase } from './phases/check-tools.js';
 import { componentsPhase } from './phases/components.js';
 import { imagePhase, type WithImage } from './phases/image.js';
-import { resolveInputs, type BuildNodeImageOptions } from './phases/inputs.js';
+import { resolveInputs, type BuildInputs, type BuildNodeImageOptions } from './phases/inputs.js';
 import { nodeLayersPhase } from './phases/node-layers.js';
-import { phaseList } from './phases/phase.js';
+import { Pipeline, type StateOf } from '../ui/phases.js';
+import { withHeartbeat } from './phases/heartbeat.js';
 import { preloadPhase } from './phases/preload.js';
 import type { BuiltNodeImage } from './types.js';
 
@@ -27,22 +28,28 @@ export { preloadStepId } from './phases/preload.js';
  * kur's own files (entrypoint, units, the component manifest). Every layer is deterministic, so
  * the same inputs give the same image ID; every expensive input is cached.
  */
+export const buildPhases = Pipeline.start<BuildInputs>()
+  .then(checkToolsPhase) //  Go, for every source (kur's own programs are built with it)
+  .then(baseRootfsPhase) //  Debian base tarball (mmdebstrap)
+  .then(componentsPhase) //  Kubernetes and companions: Go build, release or local binaries
+  .then(preloadPhase) //     containerd root holding the preloaded images
+  .then(nodeLayersPhase) //  binaries layer, files layer with the manifest
+  .then(imagePhase); //      archive into the engine and/or a file
+
 export async function buildNodeImage(options: BuildNodeImageOptions): Promise<BuiltNodeImage> {
   const inputs = resolveInputs(options);
-  const phases = phaseList(inputs)
-    .then(checkToolsPhase) //  Go, for every source (kur's own programs are built with it)
-    .then(baseRootfsPhase) //  Debian base tarball (mmdebstrap)
-    .then(componentsPhase) //  Kubernetes and companions: Go build, release or local binaries
-    .then(preloadPhase) //     containerd root holding the preloaded images
-    .then(nodeLayersPhase) //  binaries layer, files layer with the manifest
-    .then(imagePhase); //      archive into the engine and/or a file
+  const state = {};
+  // A long phase repeats its latest status, so plain output never goes quiet for long.
+  const steps = buildPhases.steps(inputs, state, {
+    wrap: (step, run) => withHeartbeat(step, undefined, run),
+  });
   try {
-    const timings = await runSteps(phases.steps, {
+    const timings = await runSteps(steps, {
       renderer: options.renderer,
       ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
-    const { imageId, manifest, layers, sizeBytes } = await summary(phases.result());
+    const { imageId, manifest, layers, sizeBytes } = await summary(state as StateOf<typeof buildPhases>);
     const loaded = inputs.engine !== undefined;
     return { image: inputs.image, imageId, manifest, layers, sizeBytes, loaded, timings };
   } catch (error) {

@@ -10,10 +10,10 @@ import { clusterDnsIp } from '../dns-probe.js';
 import { withEngineLock } from '../engine-lock.js';
 import { ensureClusterNetwork, readHostRoutes, removeClusterNetworkIfUnused } from '../network.js';
 import { clusterNetworkName } from '../node-spec.js';
-import type { CreateInput, CreateRun } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
-type ClaimInput = CreateInput & { info: EngineInfo; plan: ClusterPlan };
+type ClaimInput = { info: EngineInfo; plan: ClusterPlan };
 type ClaimOutput = { claim: ClusterClaim; network: NetworkPlan; plan: ClusterPlan };
 
 /**
@@ -22,10 +22,10 @@ type ClaimOutput = { claim: ClusterClaim; network: NetworkPlan; plan: ClusterPla
  * different names never pick the same address or port. The loser of a name race has created
  * nothing when it fails.
  */
-export const claimPhase: Phase<ClaimInput, ClaimOutput> = {
+export const claimPhase: Phase<CreateRun, ClaimInput, ClaimOutput> = {
   id: 'claim',
   title: 'Claim the name and addresses',
-  run: ({ run, info, plan }) =>
+  run: ({ info, plan }, run) =>
     withEngineLock(run.engine, { image: run.image, logger: run.logger, signal: run.signal }, async () => {
       await assertNameFree(run.engine, run.config.name);
       const local = run.engine.endpoint.connection.kind === 'unix';

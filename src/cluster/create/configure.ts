@@ -6,10 +6,10 @@ import { nodePaths, parseNodeEnv, type NodeFacts } from '../../node/layout.js';
 import type { NodeImageMetadata } from '../../nodeimage/image-labels.js';
 import { clusterFacts } from '../cluster-facts.js';
 import { readFile, run as runIn, writeFiles } from '../node-ops.js';
-import type { CreateInput } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
-type ConfigureInput = CreateInput & { info: EngineInfo; image: NodeImageMetadata; plan: ClusterPlan };
+type ConfigureInput = { info: EngineInfo; image: NodeImageMetadata; plan: ClusterPlan };
 type ConfigureOutput = { plan: ClusterPlan; nodeFacts: NodeFacts; certificateKey: string | undefined };
 
 export const degradedModeWarning =
@@ -18,10 +18,10 @@ export const degradedModeWarning =
   'Fine for tests of behaviour, not of resource use. See "Rootless" in the README for the host fix.';
 
 /** Plans again with what the entrypoint found (snapshotter, writable cgroups), then writes containerd's config. */
-export const configurePhase: Phase<ConfigureInput, ConfigureOutput> = {
+export const configurePhase: Phase<CreateRun, ConfigureInput, ConfigureOutput> = {
   id: 'configure',
   title: 'Configure nodes',
-  run: async ({ run, info, image, plan }, step) => {
+  run: async ({ info, image, plan }, run, step) => {
     const nodeFacts = parseNodeEnv(await readFile(run.engine, plan.nodes[0]!, nodePaths.nodeEnv));
     if (!nodeFacts.cgroupWritable) run.logger.warn(degradedModeWarning);
     const replanned = planCluster(plan.config, clusterFacts(info, image, run.image, nodeFacts));

@@ -25,7 +25,3 @@ export interface CreateRun {
   /** The bootstrap token every node of the cluster joins with. */
   token: string;
 }
-
-export interface CreateInput {
-  run: CreateRun;
-}

@@ -7,16 +7,17 @@ import { apiServerEndpoint } from '../clusters.js';
 import { updateKubeconfigFile } from '../kubeconfig-file.js';
 import { entryFromAdminConf, mergeKubeconfig, removeKubeconfigEntry } from '../kubeconfig-merge.js';
 import { readFile } from '../node-ops.js';
-import type { CreateInput } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
 export const kubeconfigPhase: Phase<
-  CreateInput & { plan: ClusterPlan },
+  CreateRun,
+  { plan: ClusterPlan },
   { server: string; kubeconfig: string }
 > = {
   id: 'kubeconfig',
   title: 'Write the kubeconfig',
-  run: async ({ run, plan }) => {
+  run: async ({ plan }, run) => {
     const server = await apiServerEndpoint(run.engine, plan.name, false);
     const admin = await readFile(run.engine, bootstrapNode(plan), nodePaths.adminKubeconfig);
     const entry = entryFromAdminConf(admin, plan.context, server);
@@ -32,10 +33,10 @@ export const kubeconfigPhase: Phase<
 };
 
 /** Marks the claim complete: from now on `kur get clusters` no longer calls the cluster incomplete. */
-export const completePhase: Phase<CreateInput & { claim: ClusterClaim }, object> = {
+export const completePhase: Phase<CreateRun, { claim: ClusterClaim }, object> = {
   id: 'complete',
   title: 'Mark the cluster complete',
-  run: async ({ run, claim }) => {
+  run: async ({ claim }, run) => {
     const marker = `${JSON.stringify({ runId: claim.runId, completedAt: new Date().toISOString() })}\n`;
     await writeContainerFiles(run.engine, claimName(claim.cluster), [
       { type: 'file', path: completeMarkerPath, content: marker, mode: 0o644 },

@@ -12,53 +12,53 @@ import {
 } from '../bootstrap.js';
 import type { ClusterClaim } from '../claim.js';
 import { readFile, writeFiles } from '../node-ops.js';
-import type { CreateInput } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
-type Bootstrapping = CreateInput & {
+type Bootstrapping = {
   plan: ClusterPlan;
   claim: ClusterClaim;
   certificateKey: string | undefined;
 };
 
-function secrets(input: Bootstrapping, nodeName: string) {
+function secrets(input: Bootstrapping, run: CreateRun, nodeName: string) {
   return {
     nodeIP: input.claim.addresses[nodeName] ?? '',
-    token: input.run.token,
+    token: run.token,
     ...(input.certificateKey !== undefined ? { certificateKey: input.certificateKey } : {}),
   };
 }
 
-export const controlPlanePhase: Phase<Bootstrapping, object> = {
+export const controlPlanePhase: Phase<CreateRun, Bootstrapping, object> = {
   id: 'control-plane',
   title: 'Start the control plane',
-  run: async (input) => {
-    const { run, plan } = input;
+  run: async (input, run) => {
+    const { plan } = input;
     const node = bootstrapNode(plan);
-    await writeFiles(run.engine, node, [kubeadmConfigFile(plan, node.name, secrets(input, node.name))]);
+    await writeFiles(run.engine, node, [kubeadmConfigFile(plan, node.name, secrets(input, run, node.name))]);
     await kubeadmInit(run.engine, node, input.certificateKey !== undefined);
     await probeCoreDnsEverySecond(run.engine, node);
     return {};
   },
 };
 
-export const podNetworkPhase: Phase<CreateInput & { plan: ClusterPlan }, object> = {
+export const podNetworkPhase: Phase<CreateRun, { plan: ClusterPlan }, object> = {
   id: 'pod-network',
   title: 'Install the pod network (Flannel VXLAN)',
   skip: ({ plan }) => (plan.cni === 'none' ? 'disableDefaultCNI is set' : false),
-  run: async ({ run, plan }) => {
+  run: async ({ plan }, run) => {
     await applyManifest(run.engine, bootstrapNode(plan), nodePaths.flannelManifest);
     return {};
   },
 };
 
 /** Control planes join one at a time (etcd membership changes are serial); workers together. */
-export const joinPhase: Phase<Bootstrapping, object> = {
+export const joinPhase: Phase<CreateRun, Bootstrapping, object> = {
   id: 'join',
   title: 'Join nodes',
   skip: ({ plan }) => (plan.nodes.length === 1 ? 'a single node' : false),
-  run: async (input, step) => {
-    const { run, plan } = input;
+  run: async (input, run, step) => {
+    const { plan } = input;
     const hash = caCertHash(await readFile(run.engine, bootstrapNode(plan), nodePaths.caCertificate));
     const joining = plan.nodes.filter((n) => !n.bootstrap);
     const join = (name: string) => ({
@@ -66,7 +66,7 @@ export const joinPhase: Phase<Bootstrapping, object> = {
       title: name,
       run: async () => {
         const node = plan.nodes.find((n) => n.name === name)!;
-        const file = kubeadmConfigFile(plan, name, { ...secrets(input, name), caCertHashes: [hash] });
+        const file = kubeadmConfigFile(plan, name, { ...secrets(input, run, name), caCertHashes: [hash] });
         await writeFiles(run.engine, node, [file]);
         await kubeadmJoin(run.engine, node);
       },
@@ -82,11 +82,11 @@ export const joinPhase: Phase<Bootstrapping, object> = {
   },
 };
 
-export const waitPhase: Phase<CreateInput & { plan: ClusterPlan }, object> = {
+export const waitPhase: Phase<CreateRun, { plan: ClusterPlan }, object> = {
   id: 'wait',
   title: 'Wait for nodes and DNS',
-  skip: ({ run }) => (run.waitMs === 0 ? '--wait 0' : false),
-  run: async ({ run, plan }, step) => {
+  skip: (_input, run) => (run.waitMs === 0 ? '--wait 0' : false),
+  run: async ({ plan }, run, step) => {
     await waitUntilReady(run.engine, bootstrapNode(plan), {
       expectedNodes: plan.nodes.map((n) => n.name),
       dnsServer: clusterDnsIp(plan.config.networking.serviceSubnet),

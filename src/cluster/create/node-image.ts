@@ -2,17 +2,18 @@ import type { EngineInfo } from '../../engine/detect.js';
 import { planCluster, type ClusterPlan } from '../../kube/plan.js';
 import { nodeImageMetadata, type NodeImageMetadata } from '../../nodeimage/image-labels.js';
 import { clusterFacts } from '../cluster-facts.js';
-import type { CreateInput } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
 /** The node images on the engine (the default one built when missing), and the first plan. */
 export const nodeImagePhase: Phase<
-  CreateInput & { info: EngineInfo },
+  CreateRun,
+  { info: EngineInfo },
   { image: NodeImageMetadata; plan: ClusterPlan }
 > = {
   id: 'node-image',
   title: 'Node image',
-  run: async ({ run, info }, step) => {
+  run: async ({ info }, run, step) => {
     step.status(run.image);
     await run.ensureImage(run.image, step);
     const image = nodeImageMetadata(await run.engine.images.inspect(run.image), run.image);

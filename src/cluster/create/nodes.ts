@@ -8,16 +8,16 @@ import type { ClusterClaim } from '../claim.js';
 import { removeClusterContainers } from '../delete.js';
 import { waitForSystemd } from '../node-ops.js';
 import { loadBalancerContainerSpec, nodeContainerSpec } from '../node-spec.js';
-import type { CreateInput, CreateRun } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
-type NodesInput = CreateInput & { info: EngineInfo; plan: ClusterPlan; claim: ClusterClaim };
+type NodesInput = { info: EngineInfo; plan: ClusterPlan; claim: ClusterClaim };
 
 /** Node containers (and the HA load balancer) on their claimed addresses, in parallel, until systemd runs. */
-export const nodesPhase: Phase<NodesInput, object> = {
+export const nodesPhase: Phase<CreateRun, NodesInput, object> = {
   id: 'nodes',
   title: 'Start nodes',
-  run: async ({ run, info, plan, claim }, step) => {
+  run: async ({ info, plan, claim }, run, step) => {
     // Registered before the first create: a container whose create is in flight when the run
     // fails is removed by the second rollback pass. Only this run's containers, by its run id.
     run.rollback.add(`containers of cluster ${plan.name} from this run`, () =>

@@ -4,14 +4,14 @@ import { assertPreflight, renderChecks, runPreflight, summarizeChecks } from '..
 import { KurError } from '../../util/errors.js';
 import { checkKubeconfigTarget } from '../kubeconfig-check.js';
 import { preflightRequest } from '../preflight-request.js';
-import type { CreateInput } from './context.js';
-import type { Phase } from './pipeline.js';
+import type { CreateRun } from './context.js';
+import type { Phase } from '../../ui/phases.js';
 
 /** Host checks (milliseconds) and engine detection: a doomed create stops before anything exists. */
-export const preflightPhase: Phase<CreateInput, { info: EngineInfo }> = {
+export const preflightPhase: Phase<CreateRun, object, { info: EngineInfo }> = {
   id: 'preflight',
   title: 'Preflight',
-  run: async ({ run }, step) => {
+  run: async (_input, run, step) => {
     // A kubeconfig kur could not write fails now, not after the whole cluster is built.
     if (run.kubeconfigPath !== undefined) {
       step.status(`checking ${run.kubeconfigPath}`);

@@ -1,6 +1,7 @@
 import { buildBaseRootfs, type BaseRootfs } from '../base-rootfs.js';
 import type { Tools } from './check-tools.js';
-import type { Phase } from './phase.js';
+import type { Phase } from '../../ui/phases.js';
+import type { BuildInputs } from './inputs.js';
 
 export const baseRootfsStepId = 'node-image.base-rootfs';
 
@@ -9,7 +10,7 @@ export interface WithBase extends Tools {
 }
 
 /** The bottom layer: Debian from mmdebstrap (cached after the first build). */
-export const baseRootfsPhase: Phase<Tools, WithBase> = {
+export const baseRootfsPhase: Phase<BuildInputs, Tools, WithBase> = {
   id: baseRootfsStepId,
   title: () => 'Debian base root filesystem (mmdebstrap)',
   run: async (tools, { logger, env }, step) => {

@@ -1,5 +1,6 @@
 import { findGo, type GoToolchain } from '../go-build.js';
-import type { Phase } from './phase.js';
+import type { Phase } from '../../ui/phases.js';
+import type { BuildInputs } from './inputs.js';
 
 export const checkToolsStepId = 'node-image.check-tools';
 
@@ -8,7 +9,7 @@ export interface Tools {
 }
 
 /** Go is needed whatever the source: kur's own programs are always built with it. */
-export const checkToolsPhase: Phase<void, Tools> = {
+export const checkToolsPhase: Phase<BuildInputs, object, Tools> = {
   id: checkToolsStepId,
   title: () => 'Check build tools',
   run: async (_input, { env, logger }) => {

@@ -7,7 +7,7 @@ import type { BinarySource, ComponentRecord } from '../types.js';
 import type { WithBase } from './base-rootfs.js';
 import { componentRecord, verifyVersion } from './component-checks.js';
 import type { BuildInputs } from './inputs.js';
-import type { Phase } from './phase.js';
+import type { Phase } from '../../ui/phases.js';
 
 export const componentsStepId = 'node-image.components';
 
@@ -35,7 +35,7 @@ export function goOnly(component: Component): boolean {
 }
 
 /** Kubernetes and its companions from the chosen source, each checked to run and report its pin. */
-export const componentsPhase: Phase<WithBase, WithBinaries> = {
+export const componentsPhase: Phase<BuildInputs, WithBase, WithBinaries> = {
   id: componentsStepId,
   title: ({ version, source }) => `Kubernetes ${version} and companions (${sourceTitle[source.kind]})`,
   run: async (base, inputs, step) => {

@@ -9,7 +9,7 @@ import {
 import { nodeImageLabels } from '../image-labels.js';
 import type { BuildInputs } from './inputs.js';
 import type { NodeLayers } from './node-layers.js';
-import type { Phase } from './phase.js';
+import type { Phase } from '../../ui/phases.js';
 
 export const imageStepId = 'node-image.image';
 
@@ -18,7 +18,7 @@ export interface WithImage extends NodeLayers {
 }
 
 /** The image archive, streamed into the engine and/or written to `archivePath`. */
-export const imagePhase: Phase<NodeLayers, WithImage> = {
+export const imagePhase: Phase<BuildInputs, NodeLayers, WithImage> = {
   id: imageStepId,
   title: ({ engine, image }) =>
     engine === undefined ? 'Write the image archive' : `Load ${image} into the engine`,

@@ -6,7 +6,8 @@ import { imagesDir, type ComponentsManifest } from '../components.js';
 import { binaryEntries } from '../container-images.js';
 import { directoryEntries, sortEntries, withParents, writeLayerTar, type LayerEntry } from '../layer-tar.js';
 import type { NodeImageManifest } from '../types.js';
-import type { Phase } from './phase.js';
+import type { Phase } from '../../ui/phases.js';
+import type { BuildInputs } from './inputs.js';
 import type { WithPreload } from './preload.js';
 
 export const nodeLayersStepId = 'node-image.node-layers';
@@ -18,7 +19,7 @@ export interface NodeLayers {
 }
 
 /** The binaries layer (cached by content) and the files layer (kur's node files + manifest). */
-export const nodeLayersPhase: Phase<WithPreload, NodeLayers> = {
+export const nodeLayersPhase: Phase<BuildInputs, WithPreload, NodeLayers> = {
   id: nodeLayersStepId,
   title: () => 'Node layers',
   run: async (built, { manifest: components, version, arch, work, filesLayer }) => {

@@ -1,7 +1,8 @@
 import { buildPreloadLayer, type PreloadResult } from '../container-images.js';
 import { KurError } from '../../util/errors.js';
 import type { WithBinaries } from './components.js';
-import type { Phase } from './phase.js';
+import type { Phase } from '../../ui/phases.js';
+import type { BuildInputs } from './inputs.js';
 
 export const preloadStepId = 'node-image.preload';
 
@@ -10,7 +11,7 @@ export interface WithPreload extends WithBinaries {
 }
 
 /** The container images a cluster needs, written into a containerd root by kur-preload. */
-export const preloadPhase: Phase<WithBinaries, WithPreload> = {
+export const preloadPhase: Phase<BuildInputs, WithBinaries, WithPreload> = {
   id: preloadStepId,
   title: () => 'Preloaded container images (kur-preload)',
   run: async (built, { manifest, cacheDir, arch, signal }) => {
