@@ -54,11 +54,15 @@ export function phaseEvents(timings: readonly { phase: string; ms: number }[]): 
 export function kubernetesEvents(listJson: string, startEpochMs: number, cluster: string): TimelineEvent[] {
   const list = JSON.parse(listJson) as { items: KubeObject[] };
   const events: TimelineEvent[] = [];
+  const seen = new Map<string, number>();
   const add = (time: string | undefined, what: string): void => {
     if (time === undefined) return;
     const ms = Date.parse(time);
     if (Number.isNaN(ms)) return;
-    events.push({ at: round((ms - startEpochMs) / 1000), what });
+    // Replicas on one node (CoreDNS's two) share a name: number the later ones.
+    const count = (seen.get(what) ?? 0) + 1;
+    seen.set(what, count);
+    events.push({ at: round((ms - startEpochMs) / 1000), what: count === 1 ? what : `${what} #${count}` });
   };
   const condition = (o: KubeObject, type: string): string | undefined => {
     const c = o.status?.conditions?.find((x) => x.type === type && x.status === 'True');
@@ -98,7 +102,8 @@ export function shortName(name: string, cluster: string): string {
 
 /** Merges and sorts; several pods of one kind (one per node) keep their own lines. */
 export function timeline(...parts: TimelineEvent[][]): TimelineEvent[] {
-  return parts.flat().sort((a, b) => a.at - b.at || a.what.localeCompare(b.what));
+  // A stable sort: equal times keep their order (a phase starts before it ends).
+  return parts.flat().sort((a, b) => a.at - b.at);
 }
 
 function round(seconds: number): number {

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/types.js';
+import { controllerManagerKubeconfigScript } from '../kube/kubeadm.js';
 import type { ClusterPlan, NodePlan } from '../kube/plan.js';
 import { nodePaths } from '../node/layout.js';
 import { KurError, isKurError } from '../util/errors.js';
@@ -21,6 +22,11 @@ export function bootstrapNode(plan: ClusterPlan): NodePlan {
 }
 
 export async function kubeadmInit(engine: Engine, node: NodeRef, withCertificateKey: boolean): Promise<void> {
+  // One control plane (no certificate key to share): its controller manager gets a system:masters
+  // kubeconfig, as the config's use-service-account-credentials=false expects (src/kube/kubeadm.ts).
+  if (!withCertificateKey) {
+    await run(engine, node, ['bash', '-c', controllerManagerKubeconfigScript(nodePaths.kubeadmConfig)]);
+  }
   await run(engine, node, [
     'kubeadm',
     'init',

@@ -9,6 +9,7 @@ import { flannelManifest } from './flannel.js';
 import type { KubeadmInitInput, KubeadmJoinInput } from './kubeadm.js';
 import {
   ignoredPreflightChecks,
+  controllerManagerKubeconfigScript,
   kubeadmInitDocuments,
   kubeadmJoinDocuments,
   renderKubeadmConfig,
@@ -284,6 +285,17 @@ describe('kubeadm configs', () => {
     // One control plane: nobody to elect.
     expect(at(c, 'scheduler', 'extraArgs')).to.deep.equal([{ name: 'leader-elect', value: 'false' }]);
     expect(at(c, 'controllerManager', 'extraArgs')).to.deep.include({ name: 'leader-elect', value: 'false' });
+    // ...and its controllers run with the controller manager's own (system:masters) credentials.
+    expect(at(c, 'controllerManager', 'extraArgs')).to.deep.include({
+      name: 'use-service-account-credentials',
+      value: 'false',
+    });
+    const script = controllerManagerKubeconfigScript('/kur/kubeadm.yaml');
+    expect(script).to.include('kubeadm init phase certs ca --config=/kur/kubeadm.yaml');
+    expect(script).to.include('--client-name=system:kube-controller-manager --org=system:masters');
+    expect(script).to.match(
+      /mv \/etc\/kubernetes\/controller-manager\.conf\.tmp \/etc\/kubernetes\/controller-manager\.conf$/,
+    );
   });
 
   it('explains every ignored preflight check in a comment', () => {
@@ -317,6 +329,9 @@ describe('kubeadm configs', () => {
     // Several control planes elect their controller manager and scheduler.
     const c = kubeadmInitDocuments({ ...init, schedulableControlPlanes: false, certificateKey: key })[1];
     expect(at(c, 'scheduler', 'extraArgs')).to.deep.equal([]);
+    expect(at(c, 'controllerManager', 'extraArgs')).to.deep.equal([
+      { name: 'enable-hostpath-provisioner', value: 'true' },
+    ]);
   });
 
   const join: KubeadmJoinInput = {
