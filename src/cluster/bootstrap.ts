@@ -37,16 +37,6 @@ export async function kubeadmInit(engine: Engine, node: NodeRef, withCertificate
   ]);
 }
 
-/**
- * CoreDNS's readiness probe runs every second: kubeadm's `corednsdeployment` patch in the node
- * image does it now (src/kube/kubeadm.ts kubeadmPatchesDir), when kubeadm creates the deployment.
- * Nothing is left to do after init; kept for callers until the create flow stops calling it.
- * @deprecated
- */
-export async function probeCoreDnsEverySecond(_engine: Engine, _node: NodeRef): Promise<void> {
-  // Nothing to do: see above.
-}
-
 /** Asks the cluster DNS service for kubernetes.default from the node: NOERROR with an answer. */
 export async function clusterDnsAnswers(engine: Engine, node: NodeRef, server: string): Promise<boolean> {
   const result = await engine.containers.exec(node.name, {

@@ -2,14 +2,7 @@ import { kubeadmConfigFile, type ClusterPlan } from '../../kube/plan.js';
 import { caCertHash } from '../../kube/tokens.js';
 import { nodePaths } from '../../node/layout.js';
 import { clusterDnsIp } from '../dns-probe.js';
-import {
-  applyManifest,
-  bootstrapNode,
-  kubeadmInit,
-  kubeadmJoin,
-  probeCoreDnsEverySecond,
-  waitUntilReady,
-} from '../bootstrap.js';
+import { applyManifest, bootstrapNode, kubeadmInit, kubeadmJoin, waitUntilReady } from '../bootstrap.js';
 import type { ClusterClaim } from '../claim.js';
 import { readFile, writeFiles } from '../node-ops.js';
 import type { CreateRun } from './context.js';
@@ -37,7 +30,6 @@ export const controlPlanePhase: Phase<CreateRun, Bootstrapping, object> = {
     const node = bootstrapNode(plan);
     await writeFiles(run.engine, node, [kubeadmConfigFile(plan, node.name, secrets(input, run, node.name))]);
     await kubeadmInit(run.engine, node, input.certificateKey !== undefined);
-    await probeCoreDnsEverySecond(run.engine, node);
     return {};
   },
 };
