@@ -45,9 +45,16 @@ stop_podman() {
     curl -sf --max-time 60 -X POST --unix-socket "$sock" "http://d/v4.0.0/libpod/containers/$id/stop?timeout=10" \
       >/dev/null || log "could not stop container ${id:0:12}"
   done
-  stop_pid "$PID_DIR/rootless-podman-service.pid" /usr/bin/podman
-  [[ ! -e $PID_DIR/rootless-podman.pid ]] || ! kill -0 "$(<"$PID_DIR/rootless-podman.pid")" 2>/dev/null ||
-    stop_pid "$PID_DIR/rootless-podman.pid" /usr/bin/podman
+  # The service is one podman process, or a launcher and its child in the user namespace (the
+  # first start, before the pause process exists): stop every one of them that is still podman.
+  local file pid stopped=
+  for file in "$PID_DIR/rootless-podman-service.pid" "$PID_DIR/rootless-podman.pid"; do
+    pid=$(cat "$file" 2>/dev/null || true)
+    [[ -n $pid && $(readlink "/proc/$pid/exe" 2>/dev/null) == /usr/bin/podman ]] || continue
+    stop_pid "$file" /usr/bin/podman
+    stopped=1
+  done
+  [[ -n $stopped ]] || die "no running podman service in $PID_DIR"
 }
 
 case $1 in
