@@ -153,9 +153,11 @@ function toKurError(op: Operation, error: unknown, address: string): KurError {
   if (error instanceof KurError) return error;
   const status = (error as ModemError).statusCode;
   const detail = engineMessage(error);
-  // Podman answers some conflicts (a name in use) with 500 rather than 409.
+  // Podman answers some conflicts (a name in use) with 500 rather than 409, and an object removed
+  // while it is being inspected with 500 "no such container" rather than 404.
   const conflict = status === 409 || (status === 500 && /already (in use|exists)/i.test(detail));
-  const kind = status === 404 ? 'notFound' : conflict ? 'conflict' : 'engine';
+  const gone = status === 404 || (status === 500 && /no such (container|image|volume|network)/i.test(detail));
+  const kind = gone ? 'notFound' : conflict ? 'conflict' : 'engine';
   const hint =
     status === undefined ? `is the engine at ${address} still running? \`kur info\` checks it.` : undefined;
   return new KurError(kind, `cannot ${op.action} ${op.object}`, { detail, hint, cause: error });
