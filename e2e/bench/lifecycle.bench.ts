@@ -3,7 +3,8 @@
  *
  * On each engine KUR_E2E_ENGINES selects (default rootful-docker), through the built CLI: creates
  * a one-node and a three-node cluster, then KUR_BENCH_RUNS times (default 3) `kur stop cluster`
- * and `kur start cluster` (which returns once every node is Ready and DNS answers), and, as root,
+ * and `kur start cluster` of the one-node cluster (start returns once every node is Ready and DNS
+ * answers), and, as root,
  * once an engine restart of both clusters until every node is Ready and the cluster DNS answers
  * (Docker restarts nodes itself; on rootless Podman `kur start cluster` does). Prints one JSON
  * document on stdout with medians and every sample; progress goes to stderr.
@@ -49,22 +50,18 @@ async function benchEngine(run: E2eRun): Promise<object> {
     await run.createCluster(one);
     await run.createCluster(three, { config: threeNodes });
     const result: Record<string, object> = {};
-    for (const [id, name] of [
-      ['one-node', one],
-      ['three-node', three],
-    ] as const) {
-      const stop: number[] = [];
-      const start: number[] = [];
-      for (let i = 0; i < runs; i += 1) {
-        stop.push(await timed(() => lifecycle(run, 'stop', name)));
-        start.push(await timed(() => lifecycle(run, 'start', name)));
-        log(`${run.target.id} ${id}: stop ${stop.at(-1)} ms, start to Ready + DNS ${start.at(-1)} ms`);
-      }
-      result[id] = {
-        stopMs: { median: median(stop), samples: stop },
-        startMs: { median: median(start), samples: start },
-      };
+    // The issue's targets are about one node for stop and start, three nodes for a restart.
+    const stop: number[] = [];
+    const start: number[] = [];
+    for (let i = 0; i < runs; i += 1) {
+      stop.push(await timed(() => lifecycle(run, 'stop', one)));
+      start.push(await timed(() => lifecycle(run, 'start', one)));
+      log(`${run.target.id} one node: stop ${stop.at(-1)} ms, start to Ready + DNS ${start.at(-1)} ms`);
     }
+    result['one-node'] = {
+      stopMs: { median: median(stop), samples: stop },
+      startMs: { median: median(start), samples: start },
+    };
     if (process.getuid?.() === 0) {
       const ms = await timed(async () => {
         await restartEngine(run.target.id);
