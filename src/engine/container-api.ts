@@ -14,10 +14,17 @@ import { podmanCreateBody } from './podman-spec.js';
 import type { ContainerOperations, ExecOptions, ExecResult } from './types.js';
 import { KurError } from '../util/errors.js';
 
+const c = (id: string): string => `container "${id}"`;
+const path = (id: string, rest = ''): string => `/containers/${encodeURIComponent(id)}${rest}`;
+
 /** Containers through the Engine API: create (libpod's create on Podman), lifecycle, exec, archives. */
 export function containerOperations(api: ApiClient): ContainerOperations {
-  const c = (id: string) => `container "${id}"`;
-  const path = (id: string, rest = '') => `/containers/${encodeURIComponent(id)}${rest}`;
+  return { ...lifecycle(api), ...contents(api) };
+}
+
+type Lifecycle = Omit<ContainerOperations, 'logs' | 'exec' | 'putArchive' | 'getArchive'>;
+
+function lifecycle(api: ApiClient): Lifecycle {
   return {
     create: async (spec) => {
       const op = { action: 'create', object: c(spec.name) };
@@ -80,6 +87,12 @@ export function containerOperations(api: ApiClient): ContainerOperations {
       );
       return num(result.StatusCode, -1);
     },
+  };
+}
+
+/** What goes in and out of a container: logs, commands, files. */
+function contents(api: ApiClient): Omit<ContainerOperations, keyof Lifecycle> {
+  return {
     logs: async (id, options = {}) => {
       const query: Record<string, string | number | boolean> = { stdout: true, stderr: true };
       if (options.tail !== undefined) query.tail = options.tail;
@@ -124,29 +137,7 @@ async function exec(api: ApiClient, id: string, options: ExecOptions): Promise<E
   const command = options.cmd.join(' ');
   const op = { action: `run \`${truncate(command)}\` in`, object };
   const hasStdin = options.stdin !== undefined;
-  const created = await api.json(op, {
-    path: `/containers/${encodeURIComponent(id)}/exec`,
-    method: 'POST',
-    options: {
-      AttachStdin: hasStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      Cmd: options.cmd,
-      Env: options.env === undefined ? undefined : Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
-      User: options.user,
-      WorkingDir: options.workingDir,
-      Privileged: options.privileged === true,
-    },
-  });
-  const execId = str(created.Id);
-  const started = (await api.call(op, {
-    path: `/exec/${execId}/start`,
-    method: 'POST',
-    isStream: true,
-    hijack: hasStdin,
-    options: { Detach: false, Tty: false },
-  })) as Readable | Socket;
+  const { execId, started } = await startExec(api, id, options, op);
 
   const output = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   const demux = new Demuxer((stream: OutputStream, data: Buffer) => {
@@ -199,6 +190,40 @@ async function exec(api: ApiClient, id: string, options: ExecOptions): Promise<E
     });
   }
   return result;
+}
+
+/** Creates the exec instance and starts it attached: its output stream (and stdin, when given). */
+async function startExec(
+  api: ApiClient,
+  id: string,
+  options: ExecOptions,
+  op: Operation,
+): Promise<{ execId: string; started: Readable | Socket }> {
+  const hasStdin = options.stdin !== undefined;
+  const created = await api.json(op, {
+    path: `/containers/${encodeURIComponent(id)}/exec`,
+    method: 'POST',
+    options: {
+      AttachStdin: hasStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      Cmd: options.cmd,
+      Env: options.env === undefined ? undefined : Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
+      User: options.user,
+      WorkingDir: options.workingDir,
+      Privileged: options.privileged === true,
+    },
+  });
+  const execId = str(created.Id);
+  const started = (await api.call(op, {
+    path: `/exec/${execId}/start`,
+    method: 'POST',
+    isStream: true,
+    hijack: hasStdin,
+    options: { Detach: false, Tty: false },
+  })) as Readable | Socket;
+  return { execId, started };
 }
 
 /** The exit code once the engine has recorded it; the output stream can end a moment earlier. */
