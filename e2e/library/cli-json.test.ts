@@ -257,7 +257,8 @@ describeEachEngine('CLI --output json', (engine) => {
       );
       expectFailure(
         await kur(['load', 'image-archive', join(dir, 'none.tar'), '--name', missing]),
-        2,
+        // A missing file is not found (6), like a missing image: not a usage error.
+        6,
         /^ERROR: image archive .*none\.tar does not exist/m,
       );
     } finally {
