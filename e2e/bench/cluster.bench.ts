@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { selectedEngines } from '../support/cluster-engines.js';
+import { median, threeNodeConfig } from '../support/cluster-configs.js';
 import { E2eRun } from '../support/clusters.js';
 import type { CreateClusterResult } from '../../src/api/results.js';
 import { readEngineFacts } from '../../src/engine/detect.js';
@@ -39,15 +40,7 @@ const allShapes = [
   {
     id: 'three-node',
     nodes: 3,
-    config: [
-      'apiVersion: kur.dev/v1alpha1',
-      'kind: Cluster',
-      'nodes:',
-      '  - role: control-plane',
-      '  - role: worker',
-      '  - role: worker',
-      '',
-    ].join('\n'),
+    config: threeNodeConfig,
   },
 ] as const;
 
@@ -62,13 +55,6 @@ function positiveInt(text: string | undefined, fallback: number): number {
 
 function log(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 interface Stat {

@@ -11,29 +11,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { selectedEngines } from '../support/cluster-engines.js';
+import { median, threeNodeConfig } from '../support/cluster-configs.js';
 import { E2eRun } from '../support/clusters.js';
 import { lifecycle, restartEngine } from '../support/durability.js';
 
 const runs = Number(process.env.KUR_BENCH_RUNS ?? 3);
 const targets = { stopMs: 3_000, startOneNodeMs: 15_000, engineRestartThreeNodesMs: 30_000 };
-const threeNodes = [
-  'apiVersion: kur.dev/v1alpha1',
-  'kind: Cluster',
-  'nodes:',
-  '  - role: control-plane',
-  '  - role: worker',
-  '  - role: worker',
-  '',
-].join('\n');
 
 function log(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -48,7 +34,7 @@ async function benchEngine(run: E2eRun): Promise<object> {
   await run.prepare();
   try {
     await run.createCluster(one);
-    await run.createCluster(three, { config: threeNodes });
+    await run.createCluster(three, { config: threeNodeConfig });
     const result: Record<string, object> = {};
     // The issue's targets are about one node for stop and start, three nodes for a restart.
     const stop: number[] = [];
@@ -59,8 +45,8 @@ async function benchEngine(run: E2eRun): Promise<object> {
       log(`${run.target.id} one node: stop ${stop.at(-1)} ms, start to Ready + DNS ${start.at(-1)} ms`);
     }
     result['one-node'] = {
-      stopMs: { median: median(stop), samples: stop },
-      startMs: { median: median(start), samples: start },
+      stopMs: { median: Math.round(median(stop)), samples: stop },
+      startMs: { median: Math.round(median(start)), samples: start },
     };
     if (process.getuid?.() === 0) {
       const ms = await timed(async () => {

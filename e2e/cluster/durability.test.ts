@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { labels } from '../../src/engine/labels.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import { describeRun, expectSuccess, parseJson, startKur } from '../support/kur-cli.js';
+import { threeNodeConfig } from '../support/cluster-configs.js';
 import { E2eRun } from '../support/clusters.js';
 import { eventually } from '../support/eventually.js';
 import { kubeconfigEntries } from '../support/kubeconfig-file.js';
@@ -20,16 +21,6 @@ import {
   service,
   waitForPods,
 } from '../support/workloads.js';
-
-const threeNodes = [
-  'apiVersion: kur.dev/v1alpha1',
-  'kind: Cluster',
-  'nodes:',
-  '  - role: control-plane',
-  '  - role: worker',
-  '  - role: worker',
-  '',
-].join('\n');
 
 /** Rounds of two same-name creates racing (KUR_E2E_RACE_ROUNDS, default 10). */
 const raceRounds = Number(process.env.KUR_E2E_RACE_ROUNDS ?? 10);
@@ -108,7 +99,7 @@ describeClusterEngines('durable clusters', (target) => {
           name,
           '--kubeconfig',
           shared,
-          ...(name === three ? ['--config', run.writeConfig(name, threeNodes)] : []),
+          ...(name === three ? ['--config', run.writeConfig(name, threeNodeConfig)] : []),
         ]),
       ),
     );
