@@ -156,9 +156,10 @@ describeClusterEngines('durable clusters', (target) => {
     }
     await expectBack(one);
     await expectBack(three);
-    const states = await clusterStates(run);
-    expect(states[one]).to.equal('running');
-    expect(states[three]).to.equal('running');
+    await eventually('both clusters read running', 60_000, async () => {
+      const states = await clusterStates(run);
+      return states[one] === 'running' && states[three] === 'running' ? true : undefined;
+    });
   });
 
   it('stop keeps everything; start brings it back on the same addresses and port', async function () {
