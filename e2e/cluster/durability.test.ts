@@ -147,7 +147,12 @@ describeClusterEngines('durable clusters', (target) => {
 
   it('a cluster survives an engine restart: same addresses, old kubeconfig, workload and DNS answer', async function () {
     this.timeout(20 * 60_000);
-    if (process.getuid?.() !== 0) this.skip(); // restarting an engine needs root (CI runs as root)
+    if (process.getuid?.() !== 0) {
+      console.log(
+        '      skipped: restarting an engine (e2e/host/restart-engine.sh) needs root; CI runs as root',
+      );
+      this.skip();
+    }
     await restartEngine(target.id);
     await run.prepare(); // a new connection to the restarted engine
     // Docker brings nodes back itself; rootless Podman has no restart service: kur start does it.
