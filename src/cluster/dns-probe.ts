@@ -1,3 +1,4 @@
+import { numberToIpv4, parseCidr } from './addresses.js';
 /**
  * A real DNS question asked from inside a node, so "CoreDNS answers" means exactly that. The
  * node image has no DNS client, but it has bash (whose /dev/udp opens a UDP socket) and
@@ -47,11 +48,8 @@ export const dnsProbeScript =
 
 /** The cluster DNS service address: the tenth address of the service subnet, as kubeadm picks it. */
 export function clusterDnsIp(serviceSubnet: string): string {
-  const [base] = serviceSubnet.split('/');
-  const octets = (base ?? '').split('.').map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o))) {
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceSubnet)) {
     throw new Error(`${serviceSubnet} is not an IPv4 subnet`);
   }
-  const value = ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]! + 10;
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+  return numberToIpv4(parseCidr(serviceSubnet).base + 10);
 }
