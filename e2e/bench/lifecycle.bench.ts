@@ -5,7 +5,7 @@
  * a one-node and a three-node cluster, then KUR_BENCH_RUNS times (default 3) `kur stop cluster`
  * and `kur start cluster` of the one-node cluster (start returns once every node is Ready and DNS
  * answers), and, as root,
- * once an engine restart of both clusters until every node is Ready and the cluster DNS answers
+ * KUR_BENCH_RUNS times an engine restart with both clusters until every node is Ready and DNS answers
  * (Docker restarts nodes itself; on rootless Podman `kur start cluster` does). Prints one JSON
  * document on stdout with medians and every sample; progress goes to stderr.
  */
@@ -49,14 +49,29 @@ async function benchEngine(run: E2eRun): Promise<object> {
       startMs: { median: Math.round(median(start)), samples: start },
     };
     if (process.getuid?.() === 0) {
-      const ms = await timed(async () => {
-        await restartEngine(run.target.id);
-        await run.prepare();
+      // The engine's own stop and start (dockerd stopping its containers with their stop timeout,
+      // then starting) is timed apart from what follows, the part kur and the nodes decide.
+      const engine: number[] = [];
+      const ready: number[] = [];
+      for (let i = 0; i < runs; i += 1) {
+        engine.push(
+          await timed(async () => {
+            await restartEngine(run.target.id);
+            await run.prepare();
+          }),
+        );
         // start waits for Ready + DNS; on Docker the nodes are already coming back by themselves.
-        await Promise.all([one, three].map((name) => lifecycle(run, 'start', name)));
-      });
-      log(`${run.target.id}: engine restart to every node Ready + DNS: ${ms} ms`);
-      result.engineRestart = { bothClustersReadyWithDnsMs: ms };
+        ready.push(await timed(() => Promise.all([one, three].map((name) => lifecycle(run, 'start', name)))));
+        log(
+          `${run.target.id}: engine restart ${engine.at(-1)} ms, then every node Ready + DNS ${ready.at(-1)} ms`,
+        );
+      }
+      const total = engine.map((ms, i) => ms + ready[i]!);
+      result.engineRestart = {
+        engineStopStartMs: { median: Math.round(median(engine)), samples: engine },
+        bothClustersReadyWithDnsAfterEngineMs: { median: Math.round(median(ready)), samples: ready },
+        totalMs: { median: Math.round(median(total)), samples: total },
+      };
     }
     return result;
   } finally {

@@ -9,6 +9,7 @@ import { claimFromLabels, claimRole, type ClusterClaim } from './claim.js';
 import { apiServerEndpoint } from './clusters.js';
 import type { CreatedNode } from './create.js';
 import { waitForSystemd } from './node-ops.js';
+import { nodeStopTimeoutSeconds } from './node-spec.js';
 
 /** Stop and start of an existing cluster: state kept in the node containers and their volumes. */
 export interface StopClusterOptions {
@@ -46,14 +47,6 @@ export interface StartedCluster {
 /** Step ids of start, in order. */
 export const startPhaseIds = ['start-nodes', 'wait'] as const;
 
-/**
- * How long systemd in a node gets to halt before the engine kills it. A full halt takes over
- * 5 s (every pod stopped gracefully); nothing in a node needs it: etcd's WAL and containerd's
- * metadata are written before they are acknowledged, and a killed process loses nothing the
- * kernel already holds, so the node comes back intact either way.
- */
-const stopTimeoutSeconds = 1;
-
 interface ClusterContainers {
   claim: ClusterClaim | undefined;
   containers: ContainerSummary[];
@@ -83,7 +76,7 @@ export async function stopCluster(options: StopClusterOptions): Promise<StoppedC
       .filter((c) => c.state === 'running' || c.state === 'restarting')
       .map(async (c) => {
         try {
-          await options.engine.containers.stop(c.id, { timeoutSeconds: stopTimeoutSeconds });
+          await options.engine.containers.stop(c.id, { timeoutSeconds: nodeStopTimeoutSeconds });
         } catch (error) {
           // Stopped meanwhile (a concurrent stop): that is the goal.
           if (!isKurError(error, 'conflict') && !isKurError(error, 'notFound')) throw error;

@@ -51,6 +51,14 @@ function portBinding(mapping: PortMapping): PortBinding {
 }
 
 /**
+ * How long systemd in a node gets to halt before the engine kills it. A full halt takes over
+ * 5 s (every pod stopped gracefully); nothing in a node needs it: etcd's WAL and containerd's
+ * metadata are written before they are acknowledged, and a killed process loses nothing the
+ * kernel already holds, so the node comes back intact either way.
+ */
+export const nodeStopTimeoutSeconds = 1;
+
+/**
  * A node container: systemd as PID 1 behind kur's entrypoint, privileged (or the explicit
  * capability fallback detection chose), its own cgroup namespace, tmpfs on /run and /tmp, and
  * an anonymous volume on /var because the containerd inside needs a real filesystem for its
@@ -94,7 +102,8 @@ export function nodeContainerSpec(
     network: { name: clusterNetworkName, aliases: [node.name], ipv4Address: identity.ipv4 },
     // systemd halts cleanly on SIGRTMIN+3; SIGTERM would make it re-execute itself.
     stopSignal: 'SIGRTMIN+3',
-    stopTimeoutSeconds: 10,
+    // The engine stops nodes with this timeout on its own shutdown too (a reboot, a daemon update).
+    stopTimeoutSeconds: nodeStopTimeoutSeconds,
     // Back after every engine restart (on-failure counts restarts and gives up after its limit),
     // yet stays down after `kur stop cluster`.
     restartPolicy: { name: 'unless-stopped' },
