@@ -442,8 +442,12 @@ describe('Flannel manifest', () => {
       EnableNFTables: false,
       Backend: { Type: 'vxlan', Port: 8472 },
     });
-    const cni = JSON.parse(data['cni-conf.json']!) as { cniVersion: string; plugins: { type: string }[] };
+    const cni = JSON.parse(data['cni-conf.json']!) as {
+      cniVersion: string;
+      plugins: { type: string; subnetFile?: string }[];
+    };
     expect(cni.plugins.map((p) => p.type)).to.deep.equal(['flannel', 'portmap']);
+    expect(cni.plugins[0]?.subnetFile).to.equal('/var/lib/kur/flannel/subnet.env');
     // STATUS (CNI 1.1.0) keeps the node NotReady until flanneld has a lease.
     expect(cni.cniVersion).to.equal('1.1.0');
   });
@@ -472,7 +476,8 @@ describe('Flannel manifest', () => {
     const paths = (spec.volumes as { hostPath?: { path: string } }[])
       .map((v) => v.hostPath?.path)
       .filter(Boolean);
-    expect(paths).to.deep.equal(['/run/flannel', '/etc/cni/net.d']);
+    // The lease is kept on the node's volume, where the CNI plugin reads it (it outlives a restart).
+    expect(paths).to.deep.equal(['/var/lib/kur/flannel', '/etc/cni/net.d']);
     // Without an endpoint, flanneld uses the kubernetes Service as client-go defaults to.
     expect(JSON.stringify(container.env)).to.not.include('KUBERNETES_SERVICE_HOST');
   });
