@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { labels } from '../../src/engine/labels.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import { describeRun, expectSuccess, parseJson, startKur } from '../support/kur-cli.js';
-import { threeNodeConfig } from '../support/cluster-configs.js';
+import { haConfig, threeNodeConfig } from '../support/cluster-configs.js';
 import { E2eRun } from '../support/clusters.js';
 import { eventually } from '../support/eventually.js';
 import { kubeconfigEntries } from '../support/kubeconfig-file.js';
@@ -40,6 +40,7 @@ describeClusterEngines('durable clusters', (target) => {
   const run = new E2eRun(target, randomBytes(3).toString('hex'));
   const one = run.clusterName('one');
   const three = run.clusterName('three');
+  // The third cluster is HA: its control planes and load balancer must survive a restart too.
   const other = run.clusterName('other');
   const shared = join(run.dir, 'shared.kubeconfig');
   const names = [one, three, other];
@@ -100,6 +101,7 @@ describeClusterEngines('durable clusters', (target) => {
           '--kubeconfig',
           shared,
           ...(name === three ? ['--config', run.writeConfig(name, threeNodeConfig)] : []),
+          ...(name === other ? ['--config', run.writeConfig(name, haConfig)] : []),
         ]),
       ),
     );
@@ -145,7 +147,7 @@ describeClusterEngines('durable clusters', (target) => {
     for (const name of names) expect(states[name], name).to.equal('running');
   });
 
-  it('a cluster survives an engine restart: same addresses, old kubeconfig, workload and DNS answer', async function () {
+  it('clusters (one node, three nodes, HA) survive an engine restart: same addresses, old kubeconfig, workload and DNS answer', async function () {
     this.timeout(20 * 60_000);
     if (process.getuid?.() !== 0) {
       console.log(
@@ -161,9 +163,22 @@ describeClusterEngines('durable clusters', (target) => {
     }
     await expectBack(one);
     await expectBack(three);
-    await eventually('both clusters read running', 60_000, async () => {
+    // The HA cluster: start waits for every node Ready and DNS answering (on Docker its nodes are
+    // back already); the load balancer is back on its address and the kubeconfig still reaches it.
+    const ha = clusters.get(other)!;
+    await lifecycle(run, 'start', other);
+    expect(await nodeAddresses(run.engine, other)).to.deep.equal(ha.addresses);
+    expect(Object.keys(ha.addresses)).to.include(`${other}-external-load-balancer`);
+    const nodes = await ha.kubectl.ok(['get', 'nodes', '--no-headers']);
+    expect(
+      nodes
+        .trim()
+        .split('\n')
+        .filter((l) => / Ready /.test(l)),
+    ).to.have.length(2);
+    await eventually('every cluster reads running', 60_000, async () => {
       const states = await clusterStates(run);
-      return states[one] === 'running' && states[three] === 'running' ? true : undefined;
+      return names.every((n) => states[n] === 'running') ? true : undefined;
     });
   });
 
