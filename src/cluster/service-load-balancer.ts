@@ -172,6 +172,8 @@ export function loadBalancerSpec(cluster: string, image: string, record: LoadBal
     })),
     network: { name: clusterNetworkName },
     restartPolicy: { name: 'unless-stopped' },
+    // The node image's stop signal is systemd's; kur-lb stops cleanly on SIGTERM.
+    stopSignal: 'SIGTERM',
     stopTimeoutSeconds: 2,
   };
 }
