@@ -88,20 +88,22 @@ describeClusterEngines('Services of type LoadBalancer', (target) => {
         'apiVersion: kur.dev/v1alpha1\nkind: Cluster\nnodes:\n  - role: control-plane\n  - role: worker\n',
       [other]: 'apiVersion: kur.dev/v1alpha1\nkind: Cluster\n',
     };
-    // Both at once: creates on one engine are safe to run together, and CI time is tight.
-    const created = await Promise.all(
-      [main, other].map(async (name): Promise<CreateClusterResult> => {
-        try {
-          const result = await run.createCluster(name, { config: configs[name]! });
-          await run.loadTestImage(name);
-          return result;
-        } catch (error) {
-          if ((await clusterObjects(run.engine, name)).length > 0)
-            await run.exportLogs(name, 'create failed');
-          throw error;
-        }
-      }),
-    );
+    const create = async (name: string): Promise<CreateClusterResult> => {
+      try {
+        return await run.createCluster(name, { config: configs[name]! });
+      } catch (error) {
+        if ((await clusterObjects(run.engine, name)).length > 0) await run.exportLogs(name, 'create failed');
+        throw error;
+      }
+    };
+    // The first create builds the node image when the engine lacks it (two builds at once would
+    // race); the second create then runs beside the first cluster's image load.
+    const first = await create(main);
+    const [, second] = await Promise.all([
+      run.loadTestImage(main),
+      create(other).then(async (c) => (await run.loadTestImage(other), c)),
+    ]);
+    const created = [first, second];
     for (const c of created) kubectl[c.name] = await run.kubectl(c);
     await kubectl[main]!.apply([httpServer('one', run.image), httpServer('two', run.image)]);
     await kubectl[other]!.apply([httpServer('three', run.image)]);
