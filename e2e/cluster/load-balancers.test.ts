@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import type { CreateClusterResult, GetServicesResult } from '../../src/api/results.js';
+import type { CreateClusterResult, GetClustersResult, GetServicesResult } from '../../src/api/results.js';
 import { freeHostPort } from '../../src/cluster/host-ports.js';
 import { hostPortsAnnotation, serviceLoadBalancerRole } from '../../src/cluster/service-load-balancer.js';
 import { labels } from '../../src/engine/labels.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import { E2eRun } from '../support/clusters.js';
+import { lifecycle } from '../support/durability.js';
 import { clusterObjects } from '../support/engine-objects.js';
 import { eventually } from '../support/eventually.js';
 import { hostHttpGet } from '../support/host-ports.js';
@@ -188,6 +189,32 @@ describeClusterEngines('Services of type LoadBalancer', (target) => {
     });
     const { port } = await waitForAddress(main, 'late');
     expect(await eventually('GET late', 60_000, () => hostHttpGet(port), 250)).to.equal('one');
+    hostPorts.late = port;
+  });
+
+  it('stops and starts its load balancers with the cluster, on the same host port', async function () {
+    this.timeout(10 * 60_000);
+    const port = hostPorts.late!;
+    await lifecycle(run, 'stop', main);
+    const stopped = await run.kur(['-o', 'json', 'get', 'services', '--name', main]);
+    expect(parseJson<GetServicesResult>(stopped, 'get services').services.map((s) => s.state)).to.deep.equal([
+      'exited',
+    ]);
+    await lifecycle(run, 'start', main);
+    expect(await eventually('GET late after the start', 180_000, () => hostHttpGet(port), 500)).to.equal(
+      'one',
+    );
+    // A Service load balancer is not a node: the cluster still reads as two running nodes.
+    const nodes = await eventually(`${main} to read running`, 60_000, async () => {
+      const listed = await run.kur(['-o', 'json', 'get', 'clusters']);
+      const found = parseJson<GetClustersResult>(listed, 'get clusters').clusters.find(
+        (c) => c.name === main,
+      );
+      return found?.state === 'running' ? found.nodes.map((n) => n.role) : undefined;
+    });
+    expect(nodes).to.deep.equal(['control-plane', 'worker']);
+    // The controller waited for the cluster instead of giving up.
+    expect(controllers.get(main)?.child.exitCode).to.equal(null);
   });
 
   it('leaves no load-balancer container behind when the cluster is deleted', async function () {
