@@ -55,6 +55,7 @@ describeClusterEngines('Services of type LoadBalancer', (target) => {
     const result = await controller.done;
     controllers.delete(cluster);
     expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.match(/stopped serving load balancers/);
   }
 
   /** Waits until the Service reports 127.0.0.1 and its host port; returns it with the time it took. */

@@ -1,5 +1,5 @@
 import { request, type RequestOptions } from 'node:https';
-import { KurError } from '../util/errors.js';
+import { KurError, messageOf } from '../util/errors.js';
 
 /**
  * A small Kubernetes REST client over node:https with a cluster's admin credentials: GET, a watch
@@ -67,46 +67,56 @@ export class KubeClient {
   ): Promise<void> {
     const url = new URL(path, this.credentials.server);
     const idle = options.idleTimeoutMs ?? 360_000;
+    const { signal } = options;
     return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        { ...this.tls, method: 'GET', signal: options.signal, timeout: idle },
-        (res) => {
-          if (res.statusCode !== 200) {
-            collect(res, (body) =>
-              reject(new KubeApiError(res.statusCode ?? 0, `watch ${url.pathname}`, body)),
-            );
-            return;
-          }
-          res.setEncoding('utf8');
-          let pending = '';
-          res.on('data', (chunk: string) => {
-            pending += chunk;
-            let newline = pending.indexOf('\n');
-            while (newline >= 0) {
-              const line = pending.slice(0, newline).trim();
-              pending = pending.slice(newline + 1);
-              if (line !== '') {
-                try {
-                  onEvent(JSON.parse(line) as WatchEvent<T>);
-                } catch (error) {
-                  req.destroy();
-                  reject(error instanceof Error ? error : new Error(String(error)));
-                  return;
-                }
-              }
-              newline = pending.indexOf('\n');
+      let settled = false;
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        if (error === undefined) resolve();
+        else reject(error instanceof Error ? error : new Error(messageOf(error)));
+      };
+      // Once the answer streams, aborting the request no longer settles anything by itself.
+      const onAbort = (): void => settle(signal?.reason ?? new Error('aborted'));
+      const req = request(url, { ...this.tls, method: 'GET', timeout: idle }, (res) => {
+        if (res.statusCode !== 200) {
+          collect(res, (body) =>
+            settle(new KubeApiError(res.statusCode ?? 0, `watch ${url.pathname}`, body)),
+          );
+          return;
+        }
+        res.setEncoding('utf8');
+        let pending = '';
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          let newline = pending.indexOf('\n');
+          while (newline >= 0 && !settled) {
+            const line = pending.slice(0, newline).trim();
+            pending = pending.slice(newline + 1);
+            try {
+              if (line !== '') onEvent(JSON.parse(line) as WatchEvent<T>);
+            } catch (error) {
+              settle(error);
+              return;
             }
-          });
-          res.on('end', () => resolve());
-          res.on('error', reject);
-        },
-      );
+            newline = pending.indexOf('\n');
+          }
+        });
+        res.on('end', () => settle());
+        res.on('close', () =>
+          settle(res.complete ? undefined : new Error(`watch ${url.pathname}: stream cut`)),
+        );
+        res.on('error', settle);
+      });
+      if (signal?.aborted === true) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       // A peer that vanished without closing (a killed node) would hold the stream forever.
       req.on('timeout', () =>
-        req.destroy(new KurError('timeout', `watch ${url.pathname}: silent for ${idle} ms`)),
+        settle(new KurError('timeout', `watch ${url.pathname}: silent for ${idle} ms`)),
       );
-      req.on('error', reject);
+      req.on('error', settle);
       req.end();
     });
   }
