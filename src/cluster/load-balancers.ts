@@ -67,16 +67,19 @@ function existingLoadBalancers(containers: readonly ContainerSummary[]): Existin
   });
 }
 
+function loadBalancerContainers(engine: Engine, cluster: string): Promise<ContainerSummary[]> {
+  return engine.containers.list({
+    labels: { [labels.cluster]: cluster, [labels.role]: serviceLoadBalancerRole },
+  });
+}
+
 /** Every Service load balancer of a cluster, from container labels (the controller need not run). */
 export async function listServiceLoadBalancers(
   engine: Engine,
   cluster: string,
 ): Promise<ServiceLoadBalancer[]> {
   await clusterNodes(engine, cluster);
-  const containers = await engine.containers.list({
-    labels: { [labels.cluster]: cluster, [labels.role]: serviceLoadBalancerRole },
-  });
-  return existingLoadBalancers(containers)
+  return existingLoadBalancers(await loadBalancerContainers(engine, cluster))
     .map((e) => ({
       ...e.record.service,
       container: e.name,
@@ -167,6 +170,8 @@ class Controller {
       } catch (error) {
         if (this.o.signal.aborted) return;
         if (error instanceof KurError && error.kind === 'notFound') {
+          // The cluster was deleted. A load balancer created while the delete ran would outlive it.
+          await this.removeAll().catch(() => undefined);
           this.fatal = error;
           return;
         }
@@ -271,6 +276,12 @@ class Controller {
       for (const record of await this.create(changes.create)) records.set(record.service.uid, record);
     }
     await this.report(records);
+  }
+
+  private async removeAll(): Promise<void> {
+    const { engine, name } = this.o;
+    const left = await loadBalancerContainers(engine, name);
+    await Promise.all(left.map((c) => killAndRemove(engine, c)));
   }
 
   /** Chooses host ports and creates the containers under the engine lock, then starts them. */
