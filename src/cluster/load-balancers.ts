@@ -266,7 +266,9 @@ class Controller {
     const records = new Map<string, LoadBalancerRecord>();
     for (const kept of changes.keep) {
       records.set(kept.record.service.uid, kept.record);
-      if (kept.state !== 'running') {
+      // Only one that never started (kur stopped between create and start). A stopped one was
+      // stopped on purpose, most often by `kur stop cluster` while this reconcile ran.
+      if (kept.state === 'created') {
         await engine.containers.start(kept.id).catch((error: unknown) => {
           logger.warn(`${serviceKey(kept.record.service)}: ${kept.name} did not start: ${messageOf(error)}`);
         });

@@ -190,7 +190,7 @@ export interface LoadBalancerChanges {
   remove: ExistingLoadBalancer[];
   /** Containers to create; ports whose `hostPort` is 0 need one chosen. */
   create: WantedLoadBalancer[];
-  /** Containers that match their Service already (start them when they are not running). */
+  /** Containers that match their Service already (start them when they never started). */
   keep: ExistingLoadBalancer[];
   /** Per Service (`namespace/name`), the ports left out and why. */
   skipped: Map<string, string[]>;
