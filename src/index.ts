@@ -23,6 +23,7 @@ export {
   type LoadImageOptions,
 } from './api/images.js';
 export { info, type InfoReport } from './api/info.js';
+export { getServices, serveLoadBalancers, type ServeLoadBalancersOptions } from './api/load-balancers.js';
 export { defaultKubeconfigPath } from './api/kubeconfig-path.js';
 export {
   startCluster,
@@ -38,6 +39,8 @@ export type { DeletedCluster } from './cluster/delete.js';
 export type { StartedCluster, StoppedCluster } from './cluster/lifecycle.js';
 export type { ClusterNode, ClusterSummary } from './cluster/clusters.js';
 export type { LoadResult } from './cluster/load.js';
+export type { ServiceLoadBalancer } from './cluster/load-balancers.js';
+export type { LoadBalancerPort } from './cluster/service-load-balancer.js';
 export type { ExportedLogs } from './cluster/logs.js';
 export type { BuiltNodeImage, NodeImageManifest, ComponentRecord } from './nodeimage/build.js';
 export { defaultNodeImage, nodeImageName } from './nodeimage/defaults.js';

@@ -59,7 +59,7 @@ export function idlePod(name: string, image: string, options: Omit<PodOptions, '
 export function service(
   name: string,
   selector: Record<string, string>,
-  options: { type?: 'ClusterIP' | 'NodePort'; nodePort?: number } = {},
+  options: { type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; nodePort?: number } = {},
 ): object {
   return {
     apiVersion: 'v1',

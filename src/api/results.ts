@@ -3,6 +3,7 @@ import type { CreatedCluster, CreatedNode } from '../cluster/create.js';
 import type { DeletedCluster } from '../cluster/delete.js';
 import type { StartedCluster, StoppedCluster } from '../cluster/lifecycle.js';
 import type { LoadResult } from '../cluster/load.js';
+import type { ServiceLoadBalancer } from '../cluster/load-balancers.js';
 import type { ExportedLogs } from '../cluster/logs.js';
 import type { BuiltNodeImage } from '../nodeimage/build.js';
 import type { StepTiming } from '../ui/progress.js';
@@ -68,6 +69,12 @@ export interface GetClustersResult {
 export interface GetNodesResult {
   cluster: string;
   nodes: ClusterNode[];
+}
+
+/** `kur get services`: the cluster's Service load balancers, each port with its host address. */
+export interface GetServicesResult {
+  cluster: string;
+  services: ServiceLoadBalancer[];
 }
 
 export interface KubeconfigResult {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ClusterSummary } from '../cluster/clusters.js';
 import { clusterSelection } from './cluster-flags.js';
-import { renderClusters } from './get.js';
+import { renderClusters, renderServices } from './get.js';
 import { buildProgram } from './main.js';
 import { renderStarted } from './start-cluster.js';
 import { renderStopped } from './stop-cluster.js';
@@ -35,6 +35,36 @@ describe('CLI commands', () => {
       'b      stopped   2',
     ]);
     expect(renderClusters({ clusters: [] })).to.equal('No kur clusters.');
+  });
+
+  it('has serve load-balancers taking --name, and lists Service load balancers with their addresses', () => {
+    const serve = buildProgram().commands.find((c) => c.name() === 'serve')?.commands[0];
+    expect(serve?.name()).to.equal('load-balancers');
+    expect(serve?.options.map((o) => o.long)).to.deep.equal(['--name']);
+    const port = {
+      port: 80,
+      protocol: 'TCP' as const,
+      nodePort: 30080,
+      hostPort: 41000,
+      address: '127.0.0.1:41000',
+    };
+    const services = [
+      {
+        namespace: 'default',
+        name: 'web',
+        uid: 'u',
+        container: 'a-lb.default.web',
+        state: 'running',
+        ports: [port],
+      },
+    ];
+    expect(renderServices({ cluster: 'a', services }).split('\n')).to.deep.equal([
+      'NAMESPACE   NAME   STATE     PORTS',
+      'default     web    running   127.0.0.1:41000->80/TCP',
+    ]);
+    expect(renderServices({ cluster: 'a', services: [] })).to.match(
+      /No Service load balancers in cluster "a"/,
+    );
   });
 
   it('says what stop and start did', () => {

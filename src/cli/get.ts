@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { getKubeconfig, getNodes, listClusters } from '../api/clusters.js';
-import type { GetClustersResult, GetNodesResult } from '../api/results.js';
+import { getServices } from '../api/load-balancers.js';
+import type { GetClustersResult, GetNodesResult, GetServicesResult } from '../api/results.js';
 import { defaultClusterName } from '../config/names.js';
 import { contextFrom, engineOptions } from './context.js';
 import { printResult, table } from './output.js';
@@ -23,6 +24,18 @@ export function registerGet(get: Command): void {
       const ctx = contextFrom(command);
       const nodes = await getNodes({ ...engineOptions(ctx), cluster: flags.name });
       printResult(ctx, { cluster: flags.name, nodes }, renderNodes);
+    });
+
+  get
+    .command('services')
+    .description(
+      "list a cluster's Services of type LoadBalancer and their host ports (see `kur serve load-balancers`)",
+    )
+    .option('-n, --name <name>', 'cluster name', defaultClusterName)
+    .action(async (flags: { name: string }, command: Command) => {
+      const ctx = contextFrom(command);
+      const services = await getServices({ ...engineOptions(ctx), cluster: flags.name });
+      printResult(ctx, { cluster: flags.name, services }, renderServices);
     });
 
   get
@@ -54,5 +67,20 @@ export function renderNodes({ nodes }: GetNodesResult): string {
   return table(
     ['NAME', 'ROLE', 'STATE', 'IMAGE'],
     nodes.map((n) => [n.name, n.role, n.state, n.image]),
+  );
+}
+
+/** One line a Service: where the host reaches each of its ports. */
+export function renderServices({ cluster, services }: GetServicesResult): string {
+  if (services.length === 0)
+    return `No Service load balancers in cluster "${cluster}" (is \`kur serve load-balancers\` running?).`;
+  return table(
+    ['NAMESPACE', 'NAME', 'STATE', 'PORTS'],
+    services.map((s) => [
+      s.namespace,
+      s.name,
+      s.state,
+      s.ports.map((p) => `${p.address}->${p.port}/${p.protocol}`).join(','),
+    ]),
   );
 }

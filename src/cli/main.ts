@@ -9,6 +9,7 @@ import { registerStopCluster } from './stop-cluster.js';
 import { registerExport } from './export.js';
 import { registerLoad } from './load.js';
 import { registerGet } from './get.js';
+import { registerServe } from './serve.js';
 import { registerVersion } from './version.js';
 import { kurVersion } from '../version.js';
 import { exitCodes } from '../util/errors.js';
@@ -30,7 +31,10 @@ export function buildProgram(): Command {
   registerDeleteCluster(program.command('delete').description('delete a cluster'));
   registerStopCluster(program.command('stop').description('stop a cluster, keeping its state'));
   registerStartCluster(program.command('start').description('start a stopped cluster'));
-  registerGet(program.command('get').description('list clusters, nodes, or print a kubeconfig'));
+  registerGet(program.command('get').description('list clusters, nodes, services, or print a kubeconfig'));
+  registerServe(
+    program.command('serve').description('run a host-side controller for a cluster in the foreground'),
+  );
   registerExport(program.command('export').description('export a kubeconfig or logs'));
   registerBuild(program.command('build').description('build a node image'));
   registerLoad(program.command('load').description('load images into a cluster without a registry'));

@@ -104,11 +104,14 @@ export function chooseAddresses(plan: NetworkPlan, taken: ReadonlySet<string>, c
 }
 
 /**
- * A host port for the API server: the kernel's suggestion (`candidate`, a port it just found
- * free) unless another cluster already holds it, running or not.
+ * A host port (API server, Service load balancer): the first of the kernel's suggestions (ports
+ * it just found free) that no cluster or container holds, running or not.
  */
 export function choosePort(candidates: readonly number[], taken: ReadonlySet<number>): number {
   const port = candidates.find((p) => p > 0 && !taken.has(p));
-  if (port === undefined) throw new KurError('engine', 'no free host port for the API server');
+  if (port === undefined)
+    throw new KurError('engine', 'no free host port', {
+      hint: 'Free some ports on the host, or delete clusters and load balancers you no longer need.',
+    });
   return port;
 }

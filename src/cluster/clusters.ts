@@ -4,8 +4,9 @@ import type { ContainerSummary, Engine } from '../engine/types.js';
 import { nodePaths } from '../node/layout.js';
 import { KurError } from '../util/errors.js';
 import { claimRole } from './claim.js';
-import { entryFromAdminConf, mergeKubeconfig } from './kubeconfig-merge.js';
+import { entryFromAdminConf, mergeKubeconfig, type KubeconfigEntry } from './kubeconfig-merge.js';
 import { readFile } from './node-ops.js';
+import { serviceLoadBalancerRole } from './service-load-balancer.js';
 import { apiAnswers, clusterState, createCompleted, type ClusterState } from './state.js';
 
 /**
@@ -48,6 +49,8 @@ export async function listClusters(engine: Engine): Promise<ClusterSummary[]> {
     const name = c.labels[labels.cluster];
     if (name === undefined) continue;
     const entry = byCluster.get(name) ?? { claimed: false, nodes: [] };
+    // A Service's load balancer is a workload's, not the cluster's: `kur get services` lists them.
+    if (c.labels[labels.role] === serviceLoadBalancerRole) continue;
     if (c.labels[labels.role] === claimRole) entry.claimed = true;
     else entry.nodes.push(toNode(c));
     byCluster.set(name, entry);
@@ -88,10 +91,15 @@ async function withTimeout<T>(work: Promise<T>, ms: number, fallback: T): Promis
   }
 }
 
-/** The cluster's node containers (load balancer excluded); a missing cluster is an error. */
+/** Node containers run systemd and a kubelet; load balancers and the claim are the cluster's other containers. */
+export function isNodeRole(role: string | undefined): boolean {
+  return role === 'control-plane' || role === 'worker';
+}
+
+/** The cluster's node containers (load balancers excluded); a missing cluster is an error. */
 export async function clusterNodes(engine: Engine, name: string): Promise<ClusterNode[]> {
   const containers = await engine.containers.list({ labels: { [labels.cluster]: name } });
-  const nodes = containers.map(toNode).filter((n) => n.role !== 'load-balancer' && n.role !== claimRole);
+  const nodes = containers.map(toNode).filter((n) => isNodeRole(n.role));
   if (nodes.length === 0) {
     throw new KurError('notFound', `no cluster named "${name}"`, {
       hint: 'List clusters with `kur get clusters`; create one with `kur create cluster`.',
@@ -119,11 +127,20 @@ export async function clusterKubeconfig(
   name: string,
   options: KubeconfigOptions,
 ): Promise<{ kubeconfig: string; server: string; context: string }> {
+  const entry = await clusterCredentials(engine, name, options);
+  return { kubeconfig: mergeKubeconfig(undefined, entry), server: entry.server, context: entry.name };
+}
+
+/** The cluster's admin credentials and API server address (a kubeconfig entry), read from its control plane. */
+export async function clusterCredentials(
+  engine: Engine,
+  name: string,
+  options: KubeconfigOptions,
+): Promise<KubeconfigEntry> {
   const endpoint = await apiServerEndpoint(engine, name, options.internal);
   const cp = await firstControlPlane(engine, name);
   const admin = await readFile(engine, cp, nodePaths.adminKubeconfig);
-  const entry = entryFromAdminConf(admin, contextName(name), endpoint);
-  return { kubeconfig: mergeKubeconfig(undefined, entry), server: endpoint, context: entry.name };
+  return entryFromAdminConf(admin, contextName(name), endpoint);
 }
 
 /** Where clients reach the API server: the published port on the host, or the in-network name. */

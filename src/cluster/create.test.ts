@@ -9,7 +9,11 @@ import { silentLogger } from '../util/logger.js';
 import { claimName, completeMarkerPath } from './claim.js';
 import { createCluster, createPhaseIds, createPhases, type CreateClusterOptions } from './create.js';
 import { preflightPhase } from './create/preflight.js';
+import { clusterNodes, listClusters } from './clusters.js';
 import { deleteCluster } from './delete.js';
+import { startCluster, stopCluster } from './lifecycle.js';
+import { listServiceLoadBalancers } from './load-balancers.js';
+import { loadBalancerSpec, type LoadBalancerRecord } from './service-load-balancer.js';
 import { clusterState } from './state.js';
 
 const image = 'kur.local/node:test';
@@ -243,6 +247,44 @@ describe('create (fake engine)', function () {
     await deleteCluster({ engine, logger: silentLogger, name: 'keep', kubeconfigPath: undefined });
     expect(engine.names()).to.deep.equal([]);
     expect(engine.networksByName.size).to.equal(0);
+  });
+
+  it('a Service load balancer goes with its cluster: not a node, yet stopped, started and deleted with it', async () => {
+    const engine = fakeEngine();
+    await createCluster(options(engine, 'svc'));
+    const record: LoadBalancerRecord = {
+      service: { namespace: 'default', name: 'web', uid: 'u1' },
+      ports: [{ port: 8080, protocol: 'TCP', nodePort: 30080, hostPort: 8080 }],
+      backends: ['172.18.0.2'],
+    };
+    const lb = await engine.containers.create(loadBalancerSpec('svc', image, record));
+    await engine.containers.start(lb);
+    expect((await clusterNodes(engine, 'svc')).map((n) => n.name)).to.deep.equal(['svc-control-plane']);
+    const [summary] = await listClusters(engine);
+    expect(summary?.nodes.map((n) => n.name)).to.deep.equal(['svc-control-plane']);
+    expect(
+      (await listServiceLoadBalancers(engine, 'svc')).map((s) => [s.name, s.state, s.ports[0]?.address]),
+    ).to.deep.equal([['web', 'running', '127.0.0.1:8080']]);
+    const stopped = await stopCluster({ engine, logger: silentLogger, name: 'svc' });
+    expect(stopped.containers).to.include('svc-lb.default.web');
+    expect(engine.find(lb).state).to.equal('exited');
+    const started = await startCluster({
+      engine,
+      logger: silentLogger,
+      name: 'svc',
+      waitMs: 0,
+      renderer: 'silent',
+    });
+    expect(started.nodes.map((n) => n.name)).to.deep.equal(['svc-control-plane']);
+    expect(engine.find(lb).state).to.equal('running');
+    const deleted = await deleteCluster({
+      engine,
+      logger: silentLogger,
+      name: 'svc',
+      kubeconfigPath: undefined,
+    });
+    expect(deleted.containers).to.include('svc-lb.default.web');
+    expect(engine.names()).to.deep.equal([]);
   });
 });
 

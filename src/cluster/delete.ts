@@ -1,5 +1,5 @@
 import { labels } from '../engine/labels.js';
-import type { Engine } from '../engine/types.js';
+import type { ContainerSummary, Engine } from '../engine/types.js';
 import { contextName } from '../config/names.js';
 import { isKurError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -71,23 +71,27 @@ export async function removeClusterContainers(
     labels: { [labels.cluster]: name, ...(only.runId !== undefined ? { [labels.run]: only.runId } : {}) },
   });
   const found = only.keepClaim === true ? listed.filter((c) => c.labels[labels.role] !== claimRole) : listed;
-  await Promise.all(
-    found.map(async (c) => {
-      try {
-        if (c.state === 'running') {
-          // It may stop on its own meanwhile (conflict: not running); the remove still follows.
-          await engine.containers.kill(c.id).catch((error: unknown) => {
-            if (!isKurError(error, 'conflict')) throw error;
-          });
-        }
-        await engine.containers.remove(c.id, { force: true, volumes: true });
-      } catch (error) {
-        // Already gone (a concurrent delete, or the engine's auto-removal): that is the goal.
-        if (!isKurError(error, 'notFound')) throw error;
-      }
-    }),
-  );
+  await Promise.all(found.map((c) => killAndRemove(engine, c)));
   return found.map((c) => c.name).sort();
+}
+
+/** Kills a container when it runs, then removes it with its anonymous volumes; one already gone is fine. */
+export async function killAndRemove(
+  engine: Engine,
+  c: Pick<ContainerSummary, 'id' | 'state'>,
+): Promise<void> {
+  try {
+    if (c.state === 'running') {
+      // It may stop on its own meanwhile (conflict: not running); the remove still follows.
+      await engine.containers.kill(c.id).catch((error: unknown) => {
+        if (!isKurError(error, 'conflict')) throw error;
+      });
+    }
+    await engine.containers.remove(c.id, { force: true, volumes: true });
+  } catch (error) {
+    // Already gone (a concurrent delete, or the engine's auto-removal): that is the goal.
+    if (!isKurError(error, 'notFound')) throw error;
+  }
 }
 
 /** Volumes labelled for the cluster that outlived their containers (e.g. an interrupted create). */

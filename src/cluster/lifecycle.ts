@@ -2,14 +2,15 @@ import { labels } from '../engine/labels.js';
 import type { ContainerSummary, Engine } from '../engine/types.js';
 import { contextName } from '../config/names.js';
 import { runSteps, type ProgressListener, type RendererKind, type StepTiming } from '../ui/progress.js';
-import { isKurError, KurError } from '../util/errors.js';
+import { isKurError, KurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { waitUntilReady } from './bootstrap.js';
 import { claimFromLabels, claimRole, type ClusterClaim } from './claim.js';
-import { apiServerEndpoint } from './clusters.js';
+import { apiServerEndpoint, isNodeRole } from './clusters.js';
 import type { CreatedNode } from './create.js';
 import { waitForSystemd } from './node-ops.js';
 import { nodeStopTimeoutSeconds } from './node-spec.js';
+import { serviceLoadBalancerRole } from './service-load-balancer.js';
 
 /** Stop and start of an existing cluster: state kept in the node containers and their volumes. */
 export interface StopClusterOptions {
@@ -94,10 +95,17 @@ export async function stopCluster(options: StopClusterOptions): Promise<StoppedC
 export async function startCluster(options: StartClusterOptions): Promise<StartedCluster> {
   const { engine, logger, name } = options;
   const { claim, containers } = await findCluster(engine, name);
-  const nodes = containers.filter((c) => c.labels[labels.role] !== 'load-balancer');
+  const nodes = containers.filter((c) => isNodeRole(c.labels[labels.role]));
   const bootstrap = nodes.find((c) => c.name === `${name}-control-plane`) ?? nodes.find(isControlPlane);
   if (bootstrap === undefined) throw new KurError('notFound', `cluster "${name}" has no control-plane node`);
   const signal = options.signal ?? new AbortController().signal;
+  // A Service's load balancer whose host port someone took meanwhile must not fail the cluster.
+  const startServiceLoadBalancer = async (c: ContainerSummary): Promise<void> => {
+    if (c.state === 'running') return;
+    await engine.containers.start(c.id).catch((error: unknown) => {
+      logger.warn(`load balancer ${c.name} did not start: ${messageOf(error)}`);
+    });
+  };
   const timings = await runSteps(
     [
       {
@@ -109,8 +117,9 @@ export async function startCluster(options: StartClusterOptions): Promise<Starte
               id: c.name,
               title: c.name,
               run: async () => {
+                if (c.labels[labels.role] === serviceLoadBalancerRole) return startServiceLoadBalancer(c);
                 if (c.state !== 'running') await engine.containers.start(c.id);
-                if (c.labels[labels.role] === 'load-balancer') return;
+                if (!isNodeRole(c.labels[labels.role])) return;
                 await waitForSystemd(engine, c, { timeoutMs: 120_000, signal, logger });
                 await assertAddress(engine, c);
               },

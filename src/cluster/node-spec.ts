@@ -138,6 +138,9 @@ export function loadBalancerContainerSpec(
     ports: lb.portMappings.map(portBinding),
     network: { name: clusterNetworkName, aliases: [lb.name], ipv4Address: identity.ipv4 },
     restartPolicy: { name: 'unless-stopped' },
+    // kur-lb is PID 1 and stops on SIGTERM; the node image's SIGRTMIN+3 is systemd's, and a PID 1
+    // without a handler ignores it, so every stop would wait out the timeout.
+    stopSignal: 'SIGTERM',
     stopTimeoutSeconds: 2,
   };
 }

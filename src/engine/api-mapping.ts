@@ -195,6 +195,7 @@ export function parseContainerInfo(raw: JsonRecord): ContainerInfo {
     restartCount: num(raw.RestartCount),
     networks,
     ports: parsePorts(settings.Ports),
+    portBindings: parsePorts(hostConfig.PortBindings),
     mounts: records(raw.Mounts).map((m) => ({
       type: str(m.Type),
       name: str(m.Name),

@@ -7,7 +7,7 @@ export const labelPrefix = 'dev.kur.';
 export const labels = {
   /** Name of the cluster an object belongs to. */
   cluster: 'dev.kur.cluster',
-  /** control-plane, worker, load-balancer. */
+  /** control-plane, worker, load-balancer (the HA API server's), service-load-balancer. */
   role: 'dev.kur.role',
   /** Node name inside the cluster. */
   node: 'dev.kur.node',
@@ -23,6 +23,16 @@ export const labels = {
   clusterDns: 'dev.kur.cluster-dns',
   /** On the kur network: the layout version (static addresses need a subnet kur configured). */
   networkVersion: 'dev.kur.network-version',
+  /** On a Service's load balancer: the Service as `namespace/name`. */
+  service: 'dev.kur.service',
+  /** On a Service's load balancer: the Service's uid (a re-created Service is another one). */
+  serviceUid: 'dev.kur.service-uid',
+  /** On a Service's load balancer: `port/TCP=hostPort,...`, the host port of each Service port. */
+  hostPorts: 'dev.kur.host-ports',
+  /** On a Service's load balancer: `port/TCP=nodePort,...`, where the nodes serve each port. */
+  nodePorts: 'dev.kur.node-ports',
+  /** On a Service's load balancer: the node addresses it forwards to, comma-separated. */
+  backends: 'dev.kur.backends',
   /** Objects kur creates for itself (probe images and containers), not for a cluster. */
   managed: 'dev.kur.managed',
   /** Set on everything a test creates, so a test run can prove it left nothing behind. */

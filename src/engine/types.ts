@@ -177,7 +177,10 @@ export interface ContainerInfo {
   state: ContainerState;
   restartCount: number;
   networks: Record<string, ContainerNetworkInfo>;
+  /** Ports published now (a stopped container has none). */
   ports: PublishedPort[];
+  /** Ports the container was created to publish, also while it is stopped (`HostConfig.PortBindings`). */
+  portBindings: PublishedPort[];
   mounts: ContainerMountInfo[];
   privileged: boolean;
   capAdd: string[];

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedEntry, cacheKey, cacheRoot, sha256File } from './cache.js';
@@ -38,6 +38,20 @@ describe('cache', () => {
     expect(await sha256File(path)).to.equal(
       'ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73',
     );
+  });
+
+  it('uses the directory another producer renamed into place first', async () => {
+    const path = join(dir, 'area', 'tool');
+    const made = await cachedEntry(path, async (temp) => {
+      // The other process wins the race while this one still produces.
+      await mkdir(path, { recursive: true });
+      await writeFile(join(path, 'bin'), 'theirs');
+      await mkdir(temp);
+      await writeFile(join(temp, 'bin'), 'mine');
+    });
+    expect(made.hit).to.equal(true);
+    expect(await readFile(join(path, 'bin'), 'utf8')).to.equal('theirs');
+    expect(await readdir(join(dir, 'area'))).to.deep.equal(['tool']);
   });
 
   it('leaves no partial entry when the producer fails', async () => {

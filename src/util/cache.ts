@@ -51,6 +51,9 @@ export async function cachedEntry(
     await fs.rename(temp, path);
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
+    // Another process produced the same directory entry meanwhile (two builds at once): use it.
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await exists(path))) return { path, hit: true };
     throw error;
   }
   return { path, hit: false };

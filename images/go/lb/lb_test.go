@@ -452,6 +452,30 @@ func TestSIGHUPReloadsBackends(t *testing.T) {
 	}
 }
 
+func TestRoutesServeEachPortWithItsBackends(t *testing.T) {
+	a, b, c := startBackend(t, "a"), startBackend(t, "b"), startBackend(t, "c")
+	one, two := deadAddr(t), deadAddr(t)
+	cmd, _, logs := startBinary(t,
+		"--route", one+"="+a.Addr().String(),
+		"--route", two+"="+b.Addr().String()+","+c.Addr().String(),
+		"--health-interval", "100ms")
+	waitFor(t, "both listeners", func() bool { return strings.Count(logs.String(), "listening on ") == 2 })
+	if out := roundTrip(t, one, "x"); out != "a:x" {
+		t.Fatalf("first route: reply %q", out)
+	}
+	got := map[string]bool{}
+	for i := 0; i < 4; i++ {
+		got[roundTrip(t, two, "y")] = true
+	}
+	if len(got) != 2 || !got["b:y"] || !got["c:y"] {
+		t.Fatalf("second route: replies %v", got)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if code := waitExit(t, cmd, 3*time.Second); code != 0 {
+		t.Errorf("exit code %d, log:\n%s", code, logs.String())
+	}
+}
+
 func TestArgs(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")
@@ -468,6 +492,10 @@ func TestArgs(t *testing.T) {
 	cfg, _, err = parseArgs([]string{"--backend", "a:1", "--backend", "b:2"}, io.Discard)
 	if err != nil || cfg.Listen != ":6443" || strings.Join(cfg.Backends, ",") != "a:1,b:2" {
 		t.Errorf("flags: %+v %v", cfg, err)
+	}
+	cfg, _, err = parseArgs([]string{"--route", ":80=a:1,b:1", "--route", "127.0.0.1:81=c:2"}, io.Discard)
+	if err != nil || len(cfg.routes()) != 2 || cfg.routes()[1].Listen != "127.0.0.1:81" || strings.Join(cfg.routes()[0].Backends, ",") != "a:1,b:1" {
+		t.Errorf("routes: %+v %v", cfg, err)
 	}
 	bad := filepath.Join(dir, "bad.json")
 	_ = os.WriteFile(bad, []byte(`{"backends":["a:1"],"timeout":"1s"}`), 0o644)
@@ -486,6 +514,12 @@ func TestArgs(t *testing.T) {
 		{[]string{"--config", bad}, `unknown field "timeout"`},
 		{[]string{"--config", filepath.Join(dir, "missing.json")}, "no such file"},
 		{[]string{"--backend", "a:1", "extra"}, "unexpected argument"},
+		{[]string{"--route", ":80"}, "want LISTEN=BACKEND"},
+		{[]string{"--route", ":80=a:1", "--backend", "b:1"}, "not both"},
+		{[]string{"--route", ":80=a:1", "--listen", ":81"}, "not both"},
+		{[]string{"--route", ":80=a:1", "--route", ":80=b:1"}, "given twice"},
+		{[]string{"--route", ":80=a:1,a:1"}, "listed twice"},
+		{[]string{"--route", ":80=a"}, "missing port"},
 	} {
 		if _, _, err := parseArgs(c.args, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want %q", c.args, err, c.want)

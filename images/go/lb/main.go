@@ -35,7 +35,33 @@ type fileConfig struct {
 type config struct {
 	Listen   string
 	Backends []string
+	// Routes, when given with --route, replace Listen and Backends: one listener each, with its
+	// own backends (a Service load balancer has one listener per Service port).
+	Routes []route
 	Options
+}
+
+// route is one listen address and the backends its clients go to.
+type route struct {
+	Listen   string
+	Backends []string
+}
+
+// routes is what to serve: the --route list, or the one --listen/--backend (or --config) route.
+func (c config) routes() []route {
+	if len(c.Routes) > 0 {
+		return c.Routes
+	}
+	return []route{{Listen: c.Listen, Backends: c.Backends}}
+}
+
+// parseRoute reads "LISTEN=BACKEND[,BACKEND...]", e.g. ":8080=10.0.0.2:30080,10.0.0.3:30080".
+func parseRoute(v string) (route, error) {
+	listen, backends, ok := strings.Cut(v, "=")
+	if !ok || backends == "" {
+		return route{}, fmt.Errorf("route %q: want LISTEN=BACKEND[,BACKEND...]", v)
+	}
+	return route{Listen: listen, Backends: strings.Split(backends, ",")}, nil
 }
 
 func defaultConfig() config {
@@ -72,45 +98,67 @@ func run(args []string, stderr io.Writer, ready chan<- string) int {
 		return 2
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		logger.Printf("listen: %v", err)
-		return 1
+	var bals []*Balancer
+	var lns []net.Listener
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
 	}
-	bal := NewBalancer(cfg.Backends, cfg.Options, logger)
-	logger.Printf("listening on %s (health check every %s, fall %d, rise %d)", ln.Addr(), cfg.HealthInterval, cfg.Fall, cfg.Rise)
+	for _, r := range cfg.routes() {
+		ln, err := net.Listen("tcp", r.Listen)
+		if err != nil {
+			logger.Printf("listen: %v", err)
+			closeAll()
+			return 1
+		}
+		lns = append(lns, ln)
+		bals = append(bals, NewBalancer(r.Backends, cfg.Options, logger))
+		logger.Printf("listening on %s (health check every %s, fall %d, rise %d)", ln.Addr(), cfg.HealthInterval, cfg.Fall, cfg.Rise)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go bal.HealthLoop(ctx)
+	for _, bal := range bals {
+		go bal.HealthLoop(ctx)
+	}
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	served := make(chan error, 1)
-	go func() { served <- bal.Serve(ln) }()
+	served := make(chan error, len(bals))
+	for i, bal := range bals {
+		go func() { served <- bal.Serve(lns[i]) }()
+	}
 	if ready != nil {
-		ready <- ln.Addr().String()
+		ready <- lns[0].Addr().String()
+	}
+	shutdown := func() {
+		cancel()
+		closeAll()
+		for _, bal := range bals {
+			bal.Shutdown()
+		}
 	}
 
 	for {
 		select {
 		case err := <-served:
 			logger.Printf("accept: %v", err)
-			cancel()
-			bal.Shutdown()
+			shutdown()
 			return 1
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				reload(bal, cfgPath, cfg.Listen, logger)
+				// Only a --config run has a file to re-read, and it has exactly one route.
+				reload(bals[0], cfgPath, cfg.Listen, logger)
 				continue
 			}
 			logger.Printf("%s: shutting down", s)
-			cancel()
-			ln.Close()
-			bal.Shutdown()
-			<-served
+			shutdown()
+			for range bals {
+				<-served
+			}
 			return 0
 		}
 	}
@@ -140,17 +188,18 @@ func parseArgs(args []string, stderr io.Writer) (config, string, error) {
 	cfg := defaultConfig()
 	fl := flag.NewFlagSet("kur-lb", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	var backends multiFlag
+	var backends, routes multiFlag
 	cfgPath := fl.String("config", "", "JSON config file {listen, backends, healthInterval, healthTimeout, dialTimeout, fall, rise}; SIGHUP re-reads its backends")
 	listen := fl.String("listen", cfg.Listen, "address to listen on")
 	fl.Var(&backends, "backend", "backend host:port (repeat for each backend)")
+	fl.Var(&routes, "route", "LISTEN=BACKEND[,BACKEND...]: one more listener with its own backends (repeat; replaces --listen, --backend and --config)")
 	interval := fl.Duration("health-interval", cfg.HealthInterval, "time between TCP health checks")
 	htimeout := fl.Duration("health-timeout", cfg.HealthTimeout, "connect timeout of a health check")
 	dtimeout := fl.Duration("dial-timeout", cfg.DialTimeout, "connect timeout to a backend for a client")
 	fall := fl.Int("fall", cfg.Fall, "failed checks in a row that mark a backend down")
 	rise := fl.Int("rise", cfg.Rise, "good checks in a row that mark a backend up")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: kur-lb --listen :6443 --backend host1:6443 --backend host2:6443 ...\n       kur-lb --config lb.json\n")
+		fmt.Fprintf(stderr, "usage: kur-lb --listen :6443 --backend host1:6443 --backend host2:6443 ...\n       kur-lb --config lb.json\n       kur-lb --route :8080=host1:30080,host2:30080 --route :8443=host1:30443,host2:30443\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -158,6 +207,18 @@ func parseArgs(args []string, stderr io.Writer) (config, string, error) {
 	}
 	if fl.NArg() > 0 {
 		return cfg, "", fmt.Errorf("unexpected argument %q", fl.Arg(0))
+	}
+	if len(routes) > 0 {
+		if *cfgPath != "" || len(backends) > 0 || isSet(fl, "listen") {
+			return cfg, "", errors.New("give --route, or --listen/--backend/--config, not both")
+		}
+		for _, v := range routes {
+			r, err := parseRoute(v)
+			if err != nil {
+				return cfg, "", err
+			}
+			cfg.Routes = append(cfg.Routes, r)
+		}
 	}
 	if *cfgPath != "" {
 		if len(backends) > 0 {
@@ -188,6 +249,12 @@ func parseArgs(args []string, stderr io.Writer) (config, string, error) {
 		}
 	})
 	return cfg, *cfgPath, cfg.validate()
+}
+
+func isSet(fl *flag.FlagSet, name string) bool {
+	set := false
+	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func loadFile(path string, cfg config) (config, error) {
@@ -236,14 +303,34 @@ func loadFile(path string, cfg config) (config, error) {
 }
 
 func (c config) validate() error {
-	if err := checkAddr(c.Listen, true); err != nil {
-		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	listens := map[string]bool{}
+	for _, r := range c.routes() {
+		if err := r.validate(); err != nil {
+			return err
+		}
+		if listens[r.Listen] {
+			return fmt.Errorf("listen %q given twice", r.Listen)
+		}
+		listens[r.Listen] = true
 	}
-	if len(c.Backends) == 0 {
+	if c.HealthInterval <= 0 || c.HealthTimeout <= 0 || c.DialTimeout <= 0 {
+		return errors.New("health interval and timeouts must be positive")
+	}
+	if c.Fall < 1 || c.Rise < 1 {
+		return errors.New("fall and rise must be at least 1")
+	}
+	return nil
+}
+
+func (r route) validate() error {
+	if err := checkAddr(r.Listen, true); err != nil {
+		return fmt.Errorf("listen %q: %w", r.Listen, err)
+	}
+	if len(r.Backends) == 0 {
 		return errors.New("no backends: give --backend host:port (one or more) or a --config file")
 	}
 	seen := map[string]bool{}
-	for _, b := range c.Backends {
+	for _, b := range r.Backends {
 		if err := checkAddr(b, false); err != nil {
 			return fmt.Errorf("backend %q: %w", b, err)
 		}
@@ -251,12 +338,6 @@ func (c config) validate() error {
 			return fmt.Errorf("backend %q listed twice", b)
 		}
 		seen[b] = true
-	}
-	if c.HealthInterval <= 0 || c.HealthTimeout <= 0 || c.DialTimeout <= 0 {
-		return errors.New("health interval and timeouts must be positive")
-	}
-	if c.Fall < 1 || c.Rise < 1 {
-		return errors.New("fall and rise must be at least 1")
 	}
 	return nil
 }

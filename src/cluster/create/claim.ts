@@ -1,13 +1,13 @@
-import { createServer } from 'node:net';
 import type { EngineInfo } from '../../engine/detect.js';
 import { labels } from '../../engine/labels.js';
 import type { Engine } from '../../engine/types.js';
 import { planCluster, type ClusterPlan } from '../../kube/plan.js';
 import { KurError } from '../../util/errors.js';
-import { chooseAddresses, choosePort, type NetworkPlan } from '../addresses.js';
+import { chooseAddresses, type NetworkPlan } from '../addresses.js';
 import { alreadyExists, createClaim, listClaims, type ClusterClaim } from '../claim.js';
 import { clusterDnsIp } from '../dns-probe.js';
 import { withEngineLock } from '../engine-lock.js';
+import { chooseHostPort, takenHostPorts } from '../host-ports.js';
 import { ensureClusterNetwork, readHostRoutes, removeClusterNetworkIfUnused } from '../network.js';
 import { clusterNetworkName } from '../node-spec.js';
 import type { CreateRun } from './context.js';
@@ -49,7 +49,7 @@ export const claimPhase: Phase<CreateRun, ClaimInput, ClaimOutput> = {
         new Set([...claims.flatMap((c) => Object.values(c.addresses)), ...attached]),
         names.length,
       );
-      const apiPort = await chooseApiPort(run, new Set(claims.map((c) => c.apiPort)), local);
+      const apiPort = await chooseApiPort(run, await takenHostPorts(run.engine), local);
       const claim: ClusterClaim = {
         cluster: run.config.name,
         runId: run.runId,
@@ -81,33 +81,17 @@ async function removeNetworkLocked(run: CreateRun): Promise<void> {
 /**
  * The API server's host port: the one the config asks for, or one the kernel reports free on
  * the listen address (local engines; a remote engine's host cannot be asked, so a random high
- * port), never one another cluster holds.
+ * port), never one another cluster or container holds.
  */
 async function chooseApiPort(run: CreateRun, taken: ReadonlySet<number>, local: boolean): Promise<number> {
   const { apiServerPort, apiServerAddress } = run.config.networking;
   if (apiServerPort !== 0) {
     if (taken.has(apiServerPort)) {
-      throw new KurError('conflict', `another cluster holds host port ${apiServerPort}`, {
+      throw new KurError('conflict', `another cluster or container holds host port ${apiServerPort}`, {
         hint: 'Choose another networking.apiServerPort, or leave it out to get a free one.',
       });
     }
     return apiServerPort;
   }
-  const candidates: number[] = [];
-  for (let i = 0; i < 5; i += 1) {
-    candidates.push(local ? await freePort(apiServerAddress) : 40_000 + Math.floor(Math.random() * 20_000));
-  }
-  return choosePort(candidates, taken);
-}
-
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const bound = server.address();
-      const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return chooseHostPort(apiServerAddress, taken, local);
 }

@@ -182,6 +182,12 @@ export class FakeEngine implements Engine {
 
   private info(c: FakeContainer): ContainerInfo {
     const network = c.spec.network;
+    const published = (c.spec.ports ?? []).map((p) => ({
+      containerPort: p.containerPort,
+      protocol: p.protocol ?? 'tcp',
+      hostIp: p.hostIp ?? '',
+      hostPort: p.hostPort ?? 0,
+    }));
     return {
       id: c.id,
       name: c.spec.name,
@@ -215,12 +221,8 @@ export class FakeEngine implements Engine {
                 aliases: network.aliases ?? [],
               },
             },
-      ports: (c.spec.ports ?? []).map((p) => ({
-        containerPort: p.containerPort,
-        protocol: p.protocol ?? 'tcp',
-        hostIp: p.hostIp ?? '',
-        hostPort: p.hostPort ?? 0,
-      })),
+      ports: published,
+      portBindings: published,
       mounts: [],
       privileged: c.spec.privileged ?? false,
       capAdd: c.spec.capAdd ?? [],
