@@ -118,6 +118,13 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
     let volumeNode: string;
     let volumePath: string;
 
+    /** The tests after the first use the volume it provisioned; when it failed, they cannot run. */
+    function needVolume(test: Mocha.Context): void {
+      if (volume !== undefined) return;
+      console.log('      skipped: no provisioned volume (the dynamic-provisioning test above failed)');
+      test.skip();
+    }
+
     it('binds a claim of the default class `standard` when its first pod is scheduled, and the pod writes', async function () {
       this.timeout(5 * 60_000);
       const classes = await kubectl.json<{
@@ -157,7 +164,7 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
 
     it('keeps the data when the pod is deleted, for the next pod of the claim', async function () {
       this.timeout(5 * 60_000);
-      if (volume === undefined) this.skip();
+      needVolume(this);
       await kubectl.ok(['delete', 'pod', 'writer', '--wait=true', '--timeout=120s']);
       await kubectl.apply([volumePod('reader', run.image, 'data', 'cat /data/token && exec sleep 3600')]);
       await waitForPods(kubectl, ['reader'], { timeoutSeconds: 180 });
@@ -171,7 +178,7 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
 
     it('keeps the data across kur stop cluster and kur start cluster', async function () {
       this.timeout(10 * 60_000);
-      if (volume === undefined) this.skip();
+      needVolume(this);
       await lifecycle(run, 'stop', name);
       await lifecycle(run, 'start', name);
       // The reader's container runs again after the start and prints the volume's token anew.
@@ -186,7 +193,7 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
 
     it('removes the volume and its directory when the claim is deleted', async function () {
       this.timeout(5 * 60_000);
-      if (volume === undefined) this.skip();
+      needVolume(this);
       await kubectl.ok(['delete', 'pod', 'reader', '--wait=true', '--timeout=120s']);
       await kubectl.ok(['delete', 'pvc', 'data', '--wait=true', '--timeout=120s']);
       await eventually('the PersistentVolume to be deleted', 120_000, async () => {
@@ -254,7 +261,10 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
     });
 
     it('where the kernel cannot queue packets, leaves the controller out instead of enforcing nothing', async function () {
-      if (unsupported === undefined) this.skip();
+      if (unsupported === undefined) {
+        console.log('      skipped: this kernel can queue packets from nftables, so the controller runs');
+        this.skip();
+      }
       const ds = await kubectl.run(['-n', 'kube-system', 'get', 'daemonset', 'kube-network-policies']);
       expect(ds.code).to.not.equal(0);
       expect(ds.stderr).to.include('NotFound');
