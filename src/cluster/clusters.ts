@@ -96,16 +96,38 @@ export function isNodeRole(role: string | undefined): boolean {
   return role === 'control-plane' || role === 'worker';
 }
 
-/** The cluster's node containers (load balancers excluded); a missing cluster is an error. */
-export async function clusterNodes(engine: Engine, name: string): Promise<ClusterNode[]> {
-  const containers = await engine.containers.list({ labels: { [labels.cluster]: name } });
-  const nodes = containers.map(toNode).filter((n) => isNodeRole(n.role));
+/** A cluster's containers as the engine lists them, split by what they are. */
+export interface ClusterContainers {
+  /** kur's record of the cluster (never started); absent for a cluster made by an older kur. */
+  claim: ContainerSummary | undefined;
+  /** Control planes, workers and the HA load balancer. */
+  nodes: ContainerSummary[];
+  /** Everything but the claim: nodes and Service load balancers. */
+  containers: ContainerSummary[];
+}
+
+/**
+ * Every container of the named cluster, with one list call. A cluster is its nodes: labelled
+ * containers without any (a claim of a create that never made one, load balancers left behind)
+ * are not a cluster, and asking for one is a notFound error.
+ */
+export async function clusterContainers(engine: Engine, name: string): Promise<ClusterContainers> {
+  const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
+  const claim = found.find((c) => c.labels[labels.role] === claimRole);
+  const containers = found.filter((c) => c !== claim);
+  const nodes = containers.filter((c) => isNodeRole(c.labels[labels.role]));
   if (nodes.length === 0) {
-    throw new KurError('notFound', `no cluster named "${name}"`, {
+    throw new KurError('notFound', `no cluster named "${name}"${claim ? ' with nodes' : ''}`, {
       hint: 'List clusters with `kur get clusters`; create one with `kur create cluster`.',
     });
   }
-  return nodes.sort(byRoleThenName);
+  return { claim, nodes, containers };
+}
+
+/** The cluster's node containers (Service load balancers excluded); a missing cluster is an error. */
+export async function clusterNodes(engine: Engine, name: string): Promise<ClusterNode[]> {
+  const { nodes } = await clusterContainers(engine, name);
+  return nodes.map(toNode).sort(byRoleThenName);
 }
 
 /** The first control plane: kubectl runs there, and its admin.conf is the cluster's credentials. */

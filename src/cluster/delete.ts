@@ -36,13 +36,17 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
   const images = (await engine.containers.list({ labels: { [labels.cluster]: name } })).map((c) => c.image);
   const containers = await removeClusterContainers(engine, name);
   const volumes = await removeClusterVolumes(engine, name);
-  // Under the engine lock, so a create that is claiming addresses on the network keeps it.
+  // Under the engine lock, so a create that is claiming addresses on the network keeps it, and
+  // once more for the cluster's containers: a Service load-balancer controller creates its
+  // containers under this lock while the nodes run, so one it made after the first sweep's list
+  // is found here, and none is made after.
   const networkRemoved =
     images[0] === undefined
       ? false
-      : await withEngineLock(engine, { image: images[0], logger }, () =>
-          removeClusterNetworkIfUnused(engine, logger),
-        );
+      : await withEngineLock(engine, { image: images[0], logger }, async () => {
+          containers.push(...(await removeClusterContainers(engine, name)));
+          return removeClusterNetworkIfUnused(engine, logger);
+        });
   let kubeconfigEntryRemoved = false;
   if (options.kubeconfigPath !== undefined) {
     const path = options.kubeconfigPath;
@@ -53,7 +57,7 @@ export async function deleteCluster(options: DeleteClusterOptions): Promise<Dele
     }
   }
   // The claim is kur's record of the cluster, not one of its containers: it goes, unlisted.
-  const removed = containers.filter((c) => c !== claimName(name));
+  const removed = containers.filter((c) => c !== claimName(name)).sort();
   return { name, containers: removed, volumes, networkRemoved, kubeconfigEntryRemoved };
 }
 

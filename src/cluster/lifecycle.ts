@@ -5,8 +5,8 @@ import { runSteps, type ProgressListener, type RendererKind, type StepTiming } f
 import { isKurError, KurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { waitUntilReady } from './bootstrap.js';
-import { claimFromLabels, claimRole, type ClusterClaim } from './claim.js';
-import { apiServerEndpoint, isNodeRole } from './clusters.js';
+import { claimFromLabels } from './claim.js';
+import { apiServerEndpoint, clusterContainers, isNodeRole } from './clusters.js';
 import type { CreatedNode } from './create.js';
 import { waitForSystemd } from './node-ops.js';
 import { nodeStopTimeoutSeconds } from './node-spec.js';
@@ -48,30 +48,13 @@ export interface StartedCluster {
 /** Step ids of start, in order. */
 export const startPhaseIds = ['start-nodes', 'wait'] as const;
 
-interface ClusterContainers {
-  claim: ClusterClaim | undefined;
-  containers: ContainerSummary[];
-}
-
-async function findCluster(engine: Engine, name: string): Promise<ClusterContainers> {
-  const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
-  const claimContainer = found.find((c) => c.labels[labels.role] === claimRole);
-  const containers = found.filter((c) => c !== claimContainer);
-  if (containers.length === 0) {
-    throw new KurError('notFound', `no cluster named "${name}"${claimContainer ? ' with nodes' : ''}`, {
-      hint: 'List clusters with `kur get clusters`.',
-    });
-  }
-  return { claim: claimContainer && claimFromLabels(claimContainer.labels), containers };
-}
-
 /**
  * Stops every container of a cluster in parallel. Nodes halt systemd (their stop signal), which
  * stops the kubelet, pods and etcd cleanly; everything they hold stays in their volumes. The
  * engine keeps a stopped container down across its own restarts (restart policy unless-stopped).
  */
 export async function stopCluster(options: StopClusterOptions): Promise<StoppedCluster> {
-  const { containers } = await findCluster(options.engine, options.name);
+  const { containers } = await clusterContainers(options.engine, options.name);
   await Promise.all(
     containers
       .filter((c) => c.state === 'running' || c.state === 'restarting')
@@ -94,8 +77,9 @@ export async function stopCluster(options: StopClusterOptions): Promise<StoppedC
  */
 export async function startCluster(options: StartClusterOptions): Promise<StartedCluster> {
   const { engine, logger, name } = options;
-  const { claim, containers } = await findCluster(engine, name);
-  const nodes = containers.filter((c) => isNodeRole(c.labels[labels.role]));
+  const found = await clusterContainers(engine, name);
+  const { nodes, containers } = found;
+  const claim = found.claim && claimFromLabels(found.claim.labels);
   const bootstrap = nodes.find((c) => c.name === `${name}-control-plane`) ?? nodes.find(isControlPlane);
   if (bootstrap === undefined) throw new KurError('notFound', `cluster "${name}" has no control-plane node`);
   const signal = options.signal ?? new AbortController().signal;

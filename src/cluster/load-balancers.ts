@@ -4,7 +4,7 @@ import type { ContainerSummary, Engine } from '../engine/types.js';
 import { KubeApiError, KubeClient, type WatchEvent } from '../kube/api-client.js';
 import { KurError, messageOf } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { clusterCredentials, clusterNodes, isNodeRole } from './clusters.js';
+import { clusterContainers, clusterCredentials } from './clusters.js';
 import { killAndRemove } from './delete.js';
 import { withEngineLock } from './engine-lock.js';
 import { chooseHostPort, freeHostPort, takenHostPorts } from './host-ports.js';
@@ -78,7 +78,7 @@ export async function listServiceLoadBalancers(
   engine: Engine,
   cluster: string,
 ): Promise<ServiceLoadBalancer[]> {
-  await clusterNodes(engine, cluster);
+  await clusterContainers(engine, cluster);
   return existingLoadBalancers(await loadBalancerContainers(engine, cluster))
     .map((e) => ({
       ...e.record.service,
@@ -91,8 +91,8 @@ export async function listServiceLoadBalancers(
 
 export async function serveLoadBalancers(options: ServeLoadBalancersOptions): Promise<void> {
   const { engine, logger, name } = options;
-  const nodes = (await clusterContainers(engine, name)).filter((c) => isNodeRole(c.labels[labels.role]));
-  if (nodes.some((n) => n.state !== 'running')) {
+  const { nodes } = await clusterContainers(engine, name);
+  if (!allRunning(nodes)) {
     throw new KurError('conflict', `cluster "${name}" is not running`, {
       hint: `Start it with \`kur start cluster --name ${name}\`.`,
     });
@@ -119,14 +119,8 @@ export async function serveLoadBalancers(options: ServeLoadBalancersOptions): Pr
   logger.info(`stopped serving load balancers of cluster "${name}"; their containers keep running`);
 }
 
-async function clusterContainers(engine: Engine, name: string): Promise<ContainerSummary[]> {
-  const found = await engine.containers.list({ labels: { [labels.cluster]: name } });
-  if (!found.some((c) => isNodeRole(c.labels[labels.role]))) {
-    throw new KurError('notFound', `no cluster named "${name}"`, {
-      hint: 'List clusters with `kur get clusters`.',
-    });
-  }
-  return found;
+function allRunning(nodes: readonly ContainerSummary[]): boolean {
+  return nodes.every((n) => n.state === 'running');
 }
 
 interface ControllerOptions extends ServeLoadBalancersOptions {
@@ -239,9 +233,9 @@ class Controller {
 
   private async reconcile(): Promise<void> {
     const { engine, logger, name } = this.o;
-    const containers = await clusterContainers(engine, name);
+    const { nodes, containers } = await clusterContainers(engine, name);
     // A stopped cluster's API server cannot be asked; its load balancers stay as they are.
-    const stopped = containers.some((c) => isNodeRole(c.labels[labels.role]) && c.state !== 'running');
+    const stopped = !allRunning(nodes);
     if (stopped !== this.clusterStopped) {
       this.clusterStopped = stopped;
       if (stopped) logger.info(`cluster "${name}" is not running: waiting for it`);
@@ -291,6 +285,10 @@ class Controller {
     const { engine, logger, name, image, signal } = this.o;
     const local = engine.endpoint.connection.kind === 'unix';
     const created = await withEngineLock(engine, { image, logger, signal }, async () => {
+      // Delete sweeps the cluster's containers once more under this lock after its nodes are
+      // gone; checking the nodes here, under it, means a load balancer made while a delete runs
+      // is either seen by that sweep or never made.
+      if (!allRunning((await clusterContainers(engine, name)).nodes)) return [];
       const taken = await takenHostPorts(engine);
       const out: { id: string; record: LoadBalancerRecord }[] = [];
       for (const wish of wishes) {
