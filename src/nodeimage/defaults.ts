@@ -32,14 +32,17 @@ export function recipeDigest(dir: string): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** Under images/ but not part of any node image: the generator of the config field lists. */
-const notRecipe = new Set(['go/config-fields']);
+/**
+ * Under images/ but not part of any node image: the generator of the config field lists, and the
+ * digests of published images (written after a recipe is built, so it cannot be part of it).
+ */
+const notRecipe = new Set(['go/config-fields', 'published.json']);
 
 function recipeFiles(dir: string, root = dir): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && notRecipe.has(relative(root, path))) continue;
+    if (notRecipe.has(relative(root, path))) continue;
     if (entry.isDirectory()) found.push(...recipeFiles(path, root));
     else if (entry.isFile() && !/(\.md|_test\.go)$/.test(entry.name)) found.push(path);
   }
