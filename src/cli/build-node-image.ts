@@ -82,7 +82,11 @@ export function renderBuilt(built: BuiltNodeImage): string {
     ...built.manifest.preloadedImages.map((i) => `  ${i.name}`),
     ...(built.pushed === undefined
       ? []
-      : [`Pushed ${built.pushed.reference}${built.pushed.digest ? `@${built.pushed.digest}` : ''}`]),
+      : [
+          built.pushed.digest !== undefined
+            ? `Pushed ${built.pushed.reference} (digest ${built.pushed.digest})`
+            : `Pushed ${built.pushed.reference} (the engine did not report the manifest digest)`,
+        ]),
   ];
   return lines.join('\n');
 }

@@ -135,17 +135,45 @@ export function imageOperations(api: ApiClient): ImageOperations {
       return names;
     },
     pull: (reference, options = {}) => {
+      const op = { action: 'pull', object: i(reference) };
+      if (api.endpoint.provider === 'podman') {
+        return transfer(
+          api,
+          op,
+          options,
+          {
+            path: `${libpodPrefix(api)}/images/pull?`,
+            method: 'POST',
+            options: { reference, quiet: false, tlsVerify: !isLoopbackRegistry(reference) },
+          },
+          'unversioned',
+        );
+      }
       const at = reference.indexOf('@');
       const { repo, tag } = at >= 0 ? { repo: reference, tag: '' } : splitReference(reference);
-      return transfer(api, { action: 'pull', object: i(reference) }, options, {
+      return transfer(api, op, options, {
         path: '/images/create?',
         method: 'POST',
         options: { _query: { fromImage: repo, ...(tag !== '' ? { tag } : {}) } },
       });
     },
     push: (reference, options = {}) => {
+      const op = { action: 'push', object: i(reference) };
+      if (api.endpoint.provider === 'podman') {
+        return transfer(
+          api,
+          op,
+          options,
+          {
+            path: `${libpodPrefix(api)}/images/${encodeURIComponent(reference)}/push?`,
+            method: 'POST',
+            options: { destination: reference, quiet: false, tlsVerify: !isLoopbackRegistry(reference) },
+          },
+          'unversioned',
+        );
+      }
       const { repo, tag } = splitReference(reference);
-      return transfer(api, { action: 'push', object: i(reference) }, options, {
+      return transfer(api, op, options, {
         path: `/images/${encodeURIComponent(repo)}/push?`,
         method: 'POST',
         options: { _query: { tag } },
@@ -187,6 +215,20 @@ export function imageOperations(api: ApiClient): ImageOperations {
   };
 }
 
+/** Podman 4 serves libpod routes only under a version prefix, in its own (4.x) numbering. */
+function libpodPrefix(api: ApiClient): string {
+  return `/v${libpodApiVersion(api.endpoint.versionPayload)}/libpod`;
+}
+
+/**
+ * A registry on the loopback address: Docker talks plain HTTP to those by default, Podman only
+ * when told (its compat pull cannot be told), so kur asks Podman's own API for the same.
+ */
+export function isLoopbackRegistry(reference: string): boolean {
+  const host = reference.slice(0, Math.max(reference.indexOf('/'), 0)).replace(/:\d+$/, '');
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+}
+
 /**
  * A pull or push: the engine answers 200 and streams progress lines, failing inside the stream.
  * No credentials are sent (an empty X-Registry-Auth, which Docker's push requires).
@@ -196,6 +238,7 @@ async function transfer(
   op: Operation,
   options: TransferOptions,
   request: DialOptions,
+  route?: 'unversioned',
 ): Promise<TransferResult> {
   const quiet = new AbortController();
   const signal =
@@ -204,11 +247,15 @@ async function transfer(
   const timer = wait === undefined ? undefined : setTimeout(() => quiet.abort(), wait);
   const tracker = new TransferTracker();
   try {
-    const response = await api.stream(op, {
-      ...request,
-      headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64') },
-      abortSignal: signal,
-    });
+    const response = await api.stream(
+      op,
+      {
+        ...request,
+        headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64') },
+        abortSignal: signal,
+      },
+      route,
+    );
     let rest = '';
     for await (const chunk of response as AsyncIterable<Buffer>) {
       clearTimeout(timer);

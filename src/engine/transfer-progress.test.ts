@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { isLoopbackRegistry } from './object-api.js';
 import { formatTransfer, TransferTracker } from './transfer-progress.js';
 
 const lines = (records: object[]) => records.map((r) => JSON.stringify(r));
@@ -47,7 +48,38 @@ describe('TransferTracker: an engine pull or push stream summed up', () => {
     expect(t.error).to.equal('manifest unknown');
   });
 
+  it("reads Podman's own API: a line per blob copied, done when the manifest is written", () => {
+    const t = new TransferTracker();
+    for (const l of lines([
+      { stream: 'Trying to pull 127.0.0.1:5000/kur/node:v1...\n' },
+      { stream: 'Getting image source signatures\n' },
+      { stream: `Copying blob sha256:${'a'.repeat(64)}\n` },
+      { stream: `Copying blob sha256:${'b'.repeat(64)}\n` },
+    ]))
+      t.feed(l);
+    expect(t.progress()).to.deep.equal({ layers: 2, layersDone: 0, bytes: 0, totalBytes: 0 });
+    for (const l of lines([
+      { stream: `Copying config sha256:${'c'.repeat(64)}\n` },
+      { stream: 'Writing manifest to image destination\n' },
+      { manifestdigest: `sha256:${'d'.repeat(64)}` },
+    ]))
+      t.feed(l);
+    expect(t.progress()).to.deep.equal({ layers: 2, layersDone: 2, bytes: 0, totalBytes: 0 });
+    expect(t.digest).to.equal(`sha256:${'d'.repeat(64)}`);
+  });
+
   it('shows layers only until the engine reports sizes', () => {
     expect(formatTransfer({ layers: 3, layersDone: 0, bytes: 0, totalBytes: 0 })).to.equal('0/3 layers');
+  });
+});
+
+describe('isLoopbackRegistry: where Podman is told to speak plain HTTP, as Docker does', () => {
+  it('is true for localhost and 127.0.0.0/8 with or without a port, false elsewhere', () => {
+    expect(isLoopbackRegistry('127.0.0.1:5000/kur/node:v1')).to.equal(true);
+    expect(isLoopbackRegistry('localhost/app@sha256:abc')).to.equal(true);
+    expect(isLoopbackRegistry('127.1.2.3/app:v1')).to.equal(true);
+    expect(isLoopbackRegistry('registry.example.com:5000/app:v1')).to.equal(false);
+    expect(isLoopbackRegistry('128.0.0.1/app:v1')).to.equal(false);
+    expect(isLoopbackRegistry('app:v1')).to.equal(false);
   });
 });

@@ -48,6 +48,19 @@ export class TransferTracker {
       this.error = failure;
       return false;
     }
+    // Podman's own API: text lines, one per blob it copies, and a manifest written at the end.
+    const stream = str(record.stream);
+    const blob = /^Copying blob (?:sha256:)?([0-9a-f]+)/.exec(stream)?.[1];
+    if (blob !== undefined) {
+      const layer = this.layers.get(blob) ?? { current: 0, total: 0, done: false };
+      this.layers.set(blob, layer);
+      return true;
+    }
+    if (stream.startsWith('Writing manifest')) {
+      for (const layer of this.layers.values()) layer.done = true;
+      return true;
+    }
+    if (str(record.manifestdigest) !== '') this.digest = str(record.manifestdigest);
     const status = str(record.status);
     const digest =
       /(?:^|\s)[Dd]igest: (sha256:[0-9a-f]{64})/.exec(status)?.[1] ?? str(asRecord(record.aux)?.Digest);
