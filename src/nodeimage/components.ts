@@ -63,6 +63,11 @@ export interface ComponentsManifest {
     debianBuildDeps: string[];
   };
   components: Component[];
+  /**
+   * The local registry's server (`kur create registry`): built like a component, but into an
+   * image of its own on demand, never into the node image.
+   */
+  registry: Component & { image: string };
   images: PreloadedImage[];
   /** Path in the node -> binary name. */
   nodeBinaries: Record<string, string>;

@@ -32,8 +32,11 @@ export function recipeDigest(dir: string): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** Under images/ but not part of any node image: the generator of the config field lists. */
-const notRecipe = new Set(['go/config-fields']);
+/**
+ * Under images/ but not part of any node image: the generator of the config field lists and the
+ * local registry's module (its image is built apart, by `kur create registry`).
+ */
+const notRecipe = new Set(['go/config-fields', 'go/registry']);
 
 function recipeFiles(dir: string, root = dir): string[] {
   const found: string[] = [];
