@@ -280,3 +280,26 @@ function httpStatus(url: string, timeoutMs: number): Promise<number> {
     request.on('error', reject);
   });
 }
+
+/**
+ * Starts the stopped local registries a cluster's nodes pull through, for `kur start cluster`
+ * (an engine without a restart service, rootless Podman here, leaves them stopped after its own
+ * restart). One that cannot start is a warning: the cluster runs, only its pulls from it fail.
+ */
+export async function startRegistriesOf(
+  engine: Engine,
+  nodes: readonly ContainerSummary[],
+  logger: Logger,
+): Promise<void> {
+  const names = new Set(nodes.flatMap((n) => (n.labels[labels.registries] ?? '').split(',')));
+  names.delete('');
+  if (names.size === 0) return;
+  for (const c of await registryContainers(engine)) {
+    if (c.state === 'running' || !names.has(c.labels[labels.registry] ?? '')) continue;
+    try {
+      await engine.containers.start(c.id);
+    } catch (error) {
+      logger.warn(`local registry ${c.name} did not start: ${messageOf(error)}`);
+    }
+  }
+}
