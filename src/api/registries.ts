@@ -24,10 +24,13 @@ export interface CreateRegistryOptions extends EngineOptions {
  */
 export function createRegistry(options: CreateRegistryOptions = {}): Promise<RegistryRecord> {
   throwIfCancelled(options.signal, 'createRegistry');
+  const logger = callLogger(options);
   return withEngine(options, (engine) =>
     createRegistryCore({
       engine,
-      logger: callLogger(options),
+      logger,
+      // The first create compiles the registry (minutes): say what it does meanwhile.
+      onStatus: (text) => logger.info(text),
       env: callEnv(options),
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),

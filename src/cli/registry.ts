@@ -79,7 +79,7 @@ export function registerGetRegistries(get: Command): void {
 export function renderCreatedRegistry(r: RegistryRecord): string {
   return [
     `Registry "${r.name}" is running on ${r.address}.`,
-    `Push: docker tag IMAGE ${r.address}/IMAGE && docker push ${r.address}/IMAGE`,
+    `Push: docker push ${r.address}/IMAGE (Podman: podman push --tls-verify=false ${r.address}/IMAGE)`,
     `Use it: kur create cluster --registry ${r.name}, then run images named ${r.address}/…`,
   ].join('\n');
 }
