@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { createRegistry, deleteRegistry, getRegistries } from '../api/registries.js';
 import { defaultRegistryName } from '../config/names.js';
-import type { DeletedRegistry } from '../registry/registries.js';
+import { validateRegistryPort, type DeletedRegistry } from '../registry/registries.js';
 import type { RegistryRecord } from '../registry/spec.js';
-import { KurError } from '../util/errors.js';
 import { contextFrom, engineOptions, interruptible } from './context.js';
 import { printResult, table } from './output.js';
 
@@ -14,12 +13,8 @@ localhost:<port>/<image> from the host; a cluster created with --registry <name>
 registries: [<name>] in its config) pulls localhost:<port>/<image> through it on every node.`;
 
 function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65_535) {
-    throw new KurError('usage', `--port ${value} is not a port number`, {
-      hint: 'Use a port from 1024 to 65535.',
-    });
-  }
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  validateRegistryPort(port, value);
   return port;
 }
 

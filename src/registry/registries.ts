@@ -67,10 +67,11 @@ export async function findRegistries(engine: Engine, names: readonly string[]): 
   return names.map((n) => localRegistry(found.get(n)!));
 }
 
-export function validateRegistryPort(port: number | undefined): void {
+/** A host port from 1 to 65535; `text` is what the user wrote, for the error. */
+export function validateRegistryPort(port: number | undefined, text = String(port)): void {
   if (port === undefined) return;
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new KurError('usage', `--port ${port} is not a port number`, {
+    throw new KurError('usage', `--port ${text} is not a port number`, {
       hint: 'Use a port from 1024 to 65535.',
     });
   }
