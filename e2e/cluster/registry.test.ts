@@ -10,6 +10,7 @@ import type { DeletedRegistry } from '../../src/registry/registries.js';
 import { registryVolumeName, type RegistryRecord } from '../../src/registry/spec.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import { E2eRun } from '../support/clusters.js';
+import { lifecycle } from '../support/durability.js';
 import { clusterObjects, ignoreNotFound } from '../support/engine-objects.js';
 import type { Kubectl } from '../support/kubectl.js';
 import { expectSuccess, parseJson } from '../support/kur-cli.js';
@@ -144,6 +145,19 @@ describeClusterEngines('local registry', (target) => {
         `localhost:${created.hostPort}/e2e/busybox@${pushedDigest}`,
       );
     }
+  });
+
+  it('keeps its images across a stop of its container, and kur start cluster starts it again', async function () {
+    this.timeout(10 * 60_000);
+    // What an engine without a restart service (rootless Podman) leaves after its own restart.
+    await lifecycle(run, 'stop', cluster);
+    await run.engine.containers.stop(registry, { timeoutSeconds: 5 });
+    await lifecycle(run, 'start', cluster);
+    expect((await run.engine.containers.inspect(registry)).state.running).to.equal(true);
+    const image = `localhost:${created.hostPort}/e2e/busybox:${run.id}`;
+    const node = clusterResult.nodes.find((n) => n.role === 'worker')!.name;
+    await kubectl.apply([idlePod('pulled-again', image, { node, imagePullPolicy: 'Always' })]);
+    await waitForPods(kubectl, ['pulled-again']);
   });
 
   it('refuses to delete a registry a cluster uses, and deletes it with the cluster gone', async function () {
