@@ -16,6 +16,7 @@ import { selectedEngines } from '../support/cluster-engines.js';
 import { median, threeNodeConfig } from '../support/cluster-configs.js';
 import { E2eRun } from '../support/clusters.js';
 import type { CreateClusterResult } from '../../src/api/results.js';
+import { networkAndJoinStep } from '../../src/cluster/create.js';
 import { readEngineFacts } from '../../src/engine/detect.js';
 import type { Engine } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -156,7 +157,7 @@ async function sampleOnce(
   // The first phase began totalMs before the process ended (its exit takes milliseconds).
   const firstPhaseEpochMs = Date.now() - created.totalMs;
   const events = timeline(
-    phaseEvents(created.timings),
+    phaseEvents(created.timings, [networkAndJoinStep.title]),
     kubernetesEvents(await clusterObjects(run.engine, created), firstPhaseEpochMs, name),
   );
   log(

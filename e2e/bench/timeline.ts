@@ -33,15 +33,32 @@ interface KubeObject {
   };
 }
 
-/** `[{phase, ms}]` of `kur -o json create cluster` as top-level phases with start and end offsets (s). */
-export function phaseEvents(timings: readonly { phase: string; ms: number }[]): TimelineEvent[] {
+/**
+ * `[{phase, ms}]` of `kur -o json create cluster` as top-level phases with start and end offsets
+ * (s). The children of a step in `concurrent` (titles) all start when it starts, so they are
+ * shown too: which of the phases run at once took longest is part of the critical path.
+ */
+export function phaseEvents(
+  timings: readonly { phase: string; ms: number }[],
+  concurrent: readonly string[] = [],
+): TimelineEvent[] {
   const events: TimelineEvent[] = [];
+  const starts = new Map<string, number>();
   let at = 0;
+  // Children finish (and are listed) before their parent: place the top level first.
   for (const t of timings) {
     if (t.phase.includes(' > ')) continue;
+    starts.set(t.phase, at);
     events.push({ at: round(at), what: `kur: ${t.phase} starts` });
     at += t.ms / 1000;
     events.push({ at: round(at), what: `kur: ${t.phase} ends` });
+  }
+  for (const t of timings) {
+    const parts = t.phase.split(' > ');
+    const start = starts.get(parts[0]!);
+    if (parts.length !== 2 || !concurrent.includes(parts[0]!) || start === undefined) continue;
+    events.push({ at: round(start), what: `kur: ${t.phase} starts` });
+    events.push({ at: round(start + t.ms / 1000), what: `kur: ${t.phase} ends` });
   }
   return events;
 }

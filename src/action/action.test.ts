@@ -38,6 +38,7 @@ describe('GitHub Action plumbing', () => {
       clusterName: 'ci',
       config: '',
       nodeImage: '',
+      nodeImageRegistry: '',
       kubernetesVersion: 'v1.37.2',
       wait: '90s',
       host: '',

@@ -6,6 +6,7 @@ import { createResolved } from '../api/create-cluster.js';
 import { resolveCreateOptions } from '../api/create-options.js';
 import { abortOnSignals } from '../api/signals.js';
 import { nodeImageName } from '../nodeimage/defaults.js';
+import { nodeImageRegistryEnv } from '../nodeimage/published.js';
 import { KurError } from '../util/errors.js';
 import type { LogSink } from '../util/logger.js';
 import { getInput, WorkflowCommands, type ActionEnv } from './workflow-commands.js';
@@ -15,6 +16,7 @@ export interface ActionInputs {
   clusterName: string;
   config: string;
   nodeImage: string;
+  nodeImageRegistry: string;
   kubernetesVersion: string;
   wait: string;
   host: string;
@@ -26,6 +28,7 @@ export function readInputs(env: ActionEnv): ActionInputs {
     clusterName: getInput(env, 'cluster-name'),
     config: getInput(env, 'config'),
     nodeImage: getInput(env, 'node-image'),
+    nodeImageRegistry: getInput(env, 'node-image-registry'),
     kubernetesVersion: getInput(env, 'kubernetes-version'),
     wait: getInput(env, 'wait'),
     host: getInput(env, 'host'),
@@ -107,7 +110,7 @@ async function createAndPublish(env: ActionEnv, gh: WorkflowCommands, signal: Ab
     signal,
     onProgress: gh.progress(),
     logger: gh.logger(),
-    env,
+    env: inputs.nodeImageRegistry !== '' ? { ...env, [nodeImageRegistryEnv]: inputs.nodeImageRegistry } : env,
   });
   const name = resolved.config.name;
   const workDir = await mkdtemp(join(env.RUNNER_TEMP ?? tmpdir(), `kur-${name}-`));

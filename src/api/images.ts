@@ -4,6 +4,7 @@ import {
   type BinarySource,
   type BuiltNodeImage,
 } from '../nodeimage/build.js';
+import { pushNodeImage } from '../nodeimage/push.js';
 import { KurError } from '../util/errors.js';
 import { target, type ClusterOptions } from './clusters.js';
 import {
@@ -87,6 +88,8 @@ export interface BuildNodeImageOptions extends EngineOptions, ProgressOptions {
   archive?: string;
   /** Load the image into the engine. Default true; `false` needs `archive`. */
   load?: boolean;
+  /** Also push the image to this registry reference (`host[:port]/name:tag`) through the engine. */
+  push?: string;
   /** Cancels the build (finished, cached steps stay cached). */
   signal?: AbortSignal;
 }
@@ -109,6 +112,9 @@ export async function buildNodeImageWith(
   if (!load && options.archive === undefined) {
     throw new KurError('usage', 'buildNodeImage: load: false needs archive (the image would go nowhere)');
   }
+  if (!load && options.push !== undefined) {
+    throw new KurError('usage', 'buildNodeImage: push needs the image loaded into the engine (load: true)');
+  }
   throwIfCancelled(options.signal, 'building the node image');
   const onEvent = progressListener(options);
   const build = (engine: Parameters<typeof buildNodeImageCore>[0]['engine']) =>
@@ -126,5 +132,22 @@ export async function buildNodeImageWith(
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       env: callEnv(options),
     });
-  return load ? withEngine(options, build) : build(undefined);
+  if (!load) return build(undefined);
+  return withEngine(options, async (engine) => {
+    const built = await build(engine);
+    if (options.push === undefined) return built;
+    const pushed = await pushNodeImage({
+      engine,
+      image: built.image,
+      reference: options.push,
+      renderer: presentation.renderer,
+      ...(onEvent !== undefined ? { onEvent } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+    return {
+      ...built,
+      pushed: { reference: pushed.reference, digest: pushed.digest },
+      timings: [...built.timings, ...pushed.timings],
+    };
+  });
 }

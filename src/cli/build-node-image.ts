@@ -15,6 +15,7 @@ interface BuildFlags {
   image?: string;
   archive?: string;
   load: boolean;
+  push?: string;
 }
 
 export function registerBuild(build: Command): void {
@@ -34,6 +35,7 @@ export function registerBuild(build: Command): void {
     .option('--image <name>', 'image name (default kur.local/node:<kubernetes version>)')
     .option('--archive <file>', 'also write the image archive (docker-archive tar) to this file')
     .option('--no-load', 'do not load the image into the engine (with --archive)')
+    .option('--push <ref>', 'also push it through the engine to a registry (host[:port]/name:tag)')
     .action(async (flags: BuildFlags, command: Command) => {
       const ctx = contextFrom(command);
       if (!flags.load && flags.archive === undefined) {
@@ -50,6 +52,7 @@ export function registerBuild(build: Command): void {
             binaries: flags.binaries,
             archive: flags.archive,
             load: flags.load,
+            push: flags.push,
             signal,
           },
           presentation(ctx),
@@ -77,6 +80,13 @@ export function renderBuilt(built: BuiltNodeImage): string {
     `Base: Debian ${built.manifest.base.suite}, ${built.manifest.base.packages} packages (sha256 ${built.manifest.base.sha256.slice(0, 12)})`,
     'Preloaded images:',
     ...built.manifest.preloadedImages.map((i) => `  ${i.name}`),
+    ...(built.pushed === undefined
+      ? []
+      : [
+          built.pushed.digest !== undefined
+            ? `Pushed ${built.pushed.reference} (digest ${built.pushed.digest})`
+            : `Pushed ${built.pushed.reference} (the engine did not report the manifest digest)`,
+        ]),
   ];
   return lines.join('\n');
 }

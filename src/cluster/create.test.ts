@@ -134,9 +134,7 @@ describe('create (fake engine)', function () {
       'nodes',
       'configure',
       'control-plane',
-      'pod-network',
-      'addons',
-      'join',
+      'network-and-joins',
       'wait',
       'kubeconfig',
       'complete',
@@ -163,7 +161,7 @@ describe('create (fake engine)', function () {
     ]);
     expect(claim.files.has(completeMarkerPath)).to.equal(true);
     expect(created.timings.filter((t) => t.ids.length === 1).map((t) => t.ids[0])).to.deep.equal(
-      createPhaseIds.filter((id) => id !== 'join' && id !== 'wait'),
+      createPhaseIds.filter((id) => id !== 'wait'),
     );
   });
 
@@ -219,7 +217,7 @@ describe('create (fake engine)', function () {
     );
   });
 
-  for (const phase of createPhaseIds.filter((id) => !['join', 'wait', 'pod-network'].includes(id))) {
+  for (const phase of createPhaseIds.filter((id) => id !== 'wait')) {
     it(`an abort when "${phase}" starts leaves nothing behind`, async () => {
       const engine = fakeEngine();
       const controller = new AbortController();

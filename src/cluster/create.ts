@@ -65,6 +65,9 @@ export interface CreatedCluster {
   timings: StepTiming[];
 }
 
+/** The step in which the pod network, the add-ons and the joins run at once. */
+export const networkAndJoinStep = { id: 'network-and-joins', title: 'Pod network, add-ons and joins' };
+
 /**
  * Create, phase by phase: each takes what the phases before it produced. Read top to bottom,
  * this is the whole use case; every phase lives in src/cluster/create/.
@@ -76,9 +79,8 @@ export const createPhases = Pipeline.start<CreateRun>()
   .then(nodesPhase)
   .then(configurePhase)
   .then(controlPlanePhase)
-  .then(podNetworkPhase)
-  .then(addonsPhase)
-  .then(joinPhase)
+  // Joins need only the control plane: they run while its pod network and add-ons are applied.
+  .together(networkAndJoinStep, podNetworkPhase, addonsPhase, joinPhase)
   .then(waitPhase)
   .then(kubeconfigPhase)
   .then(completePhase);

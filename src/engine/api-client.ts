@@ -24,7 +24,7 @@ export interface ApiClient {
   call(op: Operation, options: DialOptions, route?: 'unversioned'): Promise<unknown>;
   json(op: Operation, options: DialOptions): Promise<JsonRecord>;
   jsonList(op: Operation, options: DialOptions): Promise<JsonRecord[]>;
-  stream(op: Operation, options: DialOptions): Promise<IncomingMessage>;
+  stream(op: Operation, options: DialOptions, route?: 'unversioned'): Promise<IncomingMessage>;
   /** The KurError for a failure of `op` that happened outside `call` (a stream that broke). */
   fail(op: Operation, error: unknown): KurError;
 }

@@ -323,6 +323,11 @@ export function parseImageSummary(raw: JsonRecord): ImageSummary {
  * Reads the progress messages of `POST /images/load`: newline-separated JSON objects with
  * `stream` text ("Loaded image: name", "Loaded image ID: sha256:...") or an `error`.
  */
+/** The error an engine reports inside a 200 response's JSON stream (load, pull, push), or ''. */
+export function streamedError(record: Record<string, unknown>): string {
+  return str(record.error) || str(asRecord(record.errorDetail)?.message);
+}
+
 export function parseLoadOutput(text: string): { names: string[]; error: string | undefined } {
   const names: string[] = [];
   let error: string | undefined;
@@ -337,7 +342,7 @@ export function parseLoadOutput(text: string): { names: string[]; error: string 
       continue;
     }
     const record = asRecord(value) ?? {};
-    const failure = str(record.error) || str(asRecord(record.errorDetail)?.message);
+    const failure = streamedError(record);
     if (failure !== '') error = failure;
     messages.push(str(record.stream));
   }

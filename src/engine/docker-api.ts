@@ -276,8 +276,8 @@ class DockerApiEngine implements Engine, ApiClient {
     return records(result);
   }
 
-  async stream(op: Operation, options: DialOptions): Promise<IncomingMessage> {
-    return (await this.call(op, { ...options, isStream: true })) as IncomingMessage;
+  async stream(op: Operation, options: DialOptions, route?: 'unversioned'): Promise<IncomingMessage> {
+    return (await this.call(op, { ...options, isStream: true }, route)) as IncomingMessage;
   }
 
   fail(op: Operation, error: unknown): KurError {

@@ -9,10 +9,18 @@ import {
   parseVolumeInfo,
   splitReference,
 } from './api-mapping.js';
-import { libpodApiVersion, type ApiClient } from './api-client.js';
+import { libpodApiVersion, type ApiClient, type DialOptions, type Operation } from './api-client.js';
+import { TransferTracker } from './transfer-progress.js';
 import { asRecord, records, str } from './json.js';
 import { KurError } from '../util/errors.js';
-import type { ImageOperations, NetworkOperations, SystemOperations, VolumeOperations } from './types.js';
+import type {
+  ImageOperations,
+  NetworkOperations,
+  SystemOperations,
+  TransferOptions,
+  TransferResult,
+  VolumeOperations,
+} from './types.js';
 
 /** Networks, volumes, images and the system endpoints through the Engine API. */
 export function networkOperations(api: ApiClient): NetworkOperations {
@@ -126,6 +134,51 @@ export function imageOperations(api: ApiClient): ImageOperations {
         throw new KurError('engine', `cannot ${op.action} ${op.object}`, { detail: error });
       return names;
     },
+    pull: (reference, options = {}) => {
+      const op = { action: 'pull', object: i(reference) };
+      if (api.endpoint.provider === 'podman') {
+        return transfer(
+          api,
+          op,
+          options,
+          {
+            path: `${libpodPrefix(api)}/images/pull?`,
+            method: 'POST',
+            options: { reference, quiet: false, tlsVerify: !isLoopbackRegistry(reference) },
+          },
+          'unversioned',
+        );
+      }
+      const at = reference.indexOf('@');
+      const { repo, tag } = at >= 0 ? { repo: reference, tag: '' } : splitReference(reference);
+      return transfer(api, op, options, {
+        path: '/images/create?',
+        method: 'POST',
+        options: { _query: { fromImage: repo, ...(tag !== '' ? { tag } : {}) } },
+      });
+    },
+    push: (reference, options = {}) => {
+      const op = { action: 'push', object: i(reference) };
+      if (api.endpoint.provider === 'podman') {
+        return transfer(
+          api,
+          op,
+          options,
+          {
+            path: `${libpodPrefix(api)}/images/${encodeURIComponent(reference)}/push?`,
+            method: 'POST',
+            options: { destination: reference, quiet: false, tlsVerify: !isLoopbackRegistry(reference) },
+          },
+          'unversioned',
+        );
+      }
+      const { repo, tag } = splitReference(reference);
+      return transfer(api, op, options, {
+        path: `/images/${encodeURIComponent(repo)}/push?`,
+        method: 'POST',
+        options: { _query: { tag } },
+      });
+    },
     save: async (references) =>
       api.stream(
         { action: 'save', object: references.map(i).join(', ') },
@@ -160,6 +213,76 @@ export function imageOperations(api: ApiClient): ImageOperations {
       return list.map(parseImageSummary).filter((i) => matchesLabels(i.labels, options.labels));
     },
   };
+}
+
+/** Podman 4 serves libpod routes only under a version prefix, in its own (4.x) numbering. */
+function libpodPrefix(api: ApiClient): string {
+  return `/v${libpodApiVersion(api.endpoint.versionPayload)}/libpod`;
+}
+
+/**
+ * A registry on the loopback address: Docker talks plain HTTP to those by default, Podman only
+ * when told (its compat pull cannot be told), so kur asks Podman's own API for the same.
+ */
+export function isLoopbackRegistry(reference: string): boolean {
+  const host = reference.slice(0, Math.max(reference.indexOf('/'), 0)).replace(/:\d+$/, '');
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+}
+
+/**
+ * A pull or push: the engine answers 200 and streams progress lines, failing inside the stream.
+ * No credentials are sent (an empty X-Registry-Auth, which Docker's push requires).
+ */
+async function transfer(
+  api: ApiClient,
+  op: Operation,
+  options: TransferOptions,
+  request: DialOptions,
+  route?: 'unversioned',
+): Promise<TransferResult> {
+  const quiet = new AbortController();
+  const signal =
+    options.signal === undefined ? quiet.signal : AbortSignal.any([options.signal, quiet.signal]);
+  const wait = options.firstReplyTimeoutMs;
+  const timer = wait === undefined ? undefined : setTimeout(() => quiet.abort(), wait);
+  const tracker = new TransferTracker();
+  try {
+    const response = await api.stream(
+      op,
+      {
+        ...request,
+        headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64') },
+        abortSignal: signal,
+      },
+      route,
+    );
+    let rest = '';
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      clearTimeout(timer);
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      if (lines.map((line) => tracker.feed(line)).some(Boolean)) options.onProgress?.(tracker.progress());
+    }
+    tracker.feed(rest);
+  } catch (error) {
+    if (quiet.signal.aborted) {
+      throw new KurError(
+        'timeout',
+        `cannot ${op.action} ${op.object}: no word from the engine in ${Math.round((wait ?? 0) / 1000)} s`,
+        {
+          hint: 'Is the registry reachable from the engine? Check its address, or work without it.',
+        },
+      );
+    }
+    if (options.signal?.aborted === true)
+      throw new KurError('cancelled', `${op.action} of ${op.object} cancelled`);
+    throw error instanceof KurError ? error : api.fail(op, error);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (tracker.error !== undefined)
+    throw new KurError('engine', `cannot ${op.action} ${op.object}`, { detail: tracker.error });
+  return { digest: tracker.digest };
 }
 
 export function systemOperations(api: ApiClient): SystemOperations {

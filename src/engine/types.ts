@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { TransferProgress } from './transfer-progress.js';
 
 /**
  * kur's own view of a container engine. Only src/engine/docker-api.ts talks to the engine (with the
@@ -341,8 +342,29 @@ export interface ImageSummary {
   created: number;
 }
 
+export interface TransferOptions {
+  /** Called whenever the engine reports more of the transfer. */
+  onProgress?: (progress: TransferProgress) => void;
+  signal?: AbortSignal;
+  /**
+   * Give up when the engine's first word about the transfer takes longer: a registry that does
+   * not answer (an air-gapped machine) must not hold a create for the engine's dial timeouts.
+   * Once it reports, the transfer takes as long as it takes (Ctrl-C or `signal` end it).
+   */
+  firstReplyTimeoutMs?: number;
+}
+
+export interface TransferResult {
+  /** The manifest digest the engine reported, when it did. */
+  digest: string | undefined;
+}
+
 export interface ImageOperations {
   inspect(reference: string): Promise<ImageInfo>;
+  /** Pulls from a registry through the engine (no credentials: public or local registries). */
+  pull(reference: string, options?: TransferOptions): Promise<TransferResult>;
+  /** Pushes a local image to the registry its name points at. */
+  push(reference: string, options?: TransferOptions): Promise<TransferResult>;
   /** Loads a docker-archive tar stream; returns the names (or IDs) the engine reports loaded. */
   load(tar: Readable): Promise<string[]>;
   /** A docker-archive tar stream of the given images. */

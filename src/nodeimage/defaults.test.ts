@@ -20,6 +20,7 @@ describe('default node image name', () => {
     expect(a).to.match(/^[0-9a-f]{12}$/);
     expect(recipeDigest(recipe({ ...base, 'node/README.md': 'notes', 'go/lb/lb_test.go': 'x' }))).to.equal(a);
     expect(recipeDigest(recipe({ ...base, 'go/config-fields/main.go': 'package main' }))).to.equal(a);
+    expect(recipeDigest(recipe({ ...base, 'published.json': '{"node":{}}' }))).to.equal(a);
     expect(
       recipeDigest(recipe({ ...base, 'node/usr/local/bin/kur-entrypoint': '#!/bin/sh\n' })),
     ).to.not.equal(a);

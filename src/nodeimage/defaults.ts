@@ -33,16 +33,17 @@ export function recipeDigest(dir: string): string {
 }
 
 /**
- * Under images/ but not part of any node image: the generator of the config field lists and the
- * local registry's module (its image is built apart, by `kur create registry`).
+ * Under images/ but not part of any node image: the generator of the config field lists, the
+ * digests of published images (written after a recipe is built, so it cannot be part of it), and
+ * the local registry's module (its image is built apart, by `kur create registry`).
  */
-const notRecipe = new Set(['go/config-fields', 'go/registry']);
+const notRecipe = new Set(['go/config-fields', 'published.json', 'go/registry']);
 
 function recipeFiles(dir: string, root = dir): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && notRecipe.has(relative(root, path))) continue;
+    if (notRecipe.has(relative(root, path))) continue;
     if (entry.isDirectory()) found.push(...recipeFiles(path, root));
     else if (entry.isFile() && !/(\.md|_test\.go)$/.test(entry.name)) found.push(path);
   }

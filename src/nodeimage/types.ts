@@ -43,5 +43,7 @@ export interface BuiltNodeImage {
   layers: { name: string; diffId: string; sizeBytes: number }[];
   sizeBytes: number;
   loaded: boolean;
+  /** Where `--push` put it, and the digest the registry reported. */
+  pushed?: { reference: string; digest: string | undefined };
   timings: StepTiming[];
 }

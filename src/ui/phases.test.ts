@@ -52,4 +52,41 @@ describe('phase pipeline', () => {
     // The skipped phase does not run, so it is not wrapped either.
     expect(wrapped).to.deep.equal(['before', 'after', 'before', 'after']);
   });
+
+  it('runs a group of phases at once as one step with a child each, skips included', async () => {
+    const log: string[] = [];
+    const slow = (id: string, ms: number): Phase<Ctx, { counted: number }, object> => ({
+      id,
+      title: id,
+      run: async () => {
+        log.push(`${id} starts`);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        log.push(`${id} ends`);
+        return {};
+      },
+    });
+    const skipped: Phase<Ctx, { counted: number }, object> = {
+      id: 'never',
+      title: 'never',
+      skip: () => 'not needed',
+      run: () => Promise.reject(new Error('must be skipped')),
+    };
+    const grouped = Pipeline.start<Ctx>()
+      .then(count)
+      .together({ id: 'both', title: 'Both' }, slow('a', 30), slow('b', 10), skipped)
+      .then(double);
+    expect(grouped.ids).to.deep.equal(['count', 'both', 'double']);
+    expect(grouped.phaseIds).to.deep.equal(['count', 'a', 'b', 'never', 'double']);
+    const state = {};
+    const timings = await runSteps(grouped.steps({ base: 1 }, state), { renderer: 'silent' });
+    expect(log).to.deep.equal(['a starts', 'b starts', 'b ends', 'a ends']);
+    expect(state).to.deep.equal({ counted: 2, doubled: 4 });
+    expect(timings.map((t) => t.ids)).to.deep.equal([
+      ['count'],
+      ['both', 'b'],
+      ['both', 'a'],
+      ['both'],
+      ['double'],
+    ]);
+  });
 });

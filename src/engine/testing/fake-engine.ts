@@ -38,6 +38,8 @@ export type ExecHandler = (
 export interface FakeEngineOptions {
   /** Images the engine has, by reference. */
   images?: Record<string, Partial<ImageInfo>>;
+  /** Images a pull can fetch, by reference; a pull of anything else fails like an unknown manifest. */
+  registry?: Record<string, Partial<ImageInfo>>;
   /** Files every container starts with (what the image and its entrypoint put there). */
   imageFiles?: Record<string, string>;
   exec?: ExecHandler;
@@ -64,6 +66,10 @@ export class FakeEngine implements Engine {
   private nextId = 1;
 
   readonly endpoint: Engine['endpoint'];
+
+  /** References pulled and pushed, in order. */
+  readonly pulled: string[] = [];
+  readonly pushed: string[] = [];
 
   constructor(private readonly options: FakeEngineOptions = {}) {
     this.endpoint = {
@@ -319,6 +325,19 @@ export class FakeEngine implements Engine {
         env: [],
         ...image,
       });
+    },
+    pull: (reference, options = {}) => {
+      this.pulled.push(reference);
+      const image = this.options.registry?.[reference];
+      if (image === undefined)
+        return Promise.reject(new KurError('engine', `cannot pull image "${reference}"`, { detail: 'manifest unknown' }));
+      (this.options.images ??= {})[reference] = image;
+      options.onProgress?.({ layers: 1, layersDone: 1, bytes: 1, totalBytes: 1 });
+      return Promise.resolve({ digest: `sha256:${'0'.repeat(64)}` });
+    },
+    push: (reference) => {
+      this.pushed.push(reference);
+      return Promise.resolve({ digest: `sha256:${'0'.repeat(64)}` });
     },
     load: () => Promise.resolve([]),
     save: () => Promise.resolve(Readable.from([])),
