@@ -330,7 +330,9 @@ export class FakeEngine implements Engine {
       this.pulled.push(reference);
       const image = this.options.registry?.[reference];
       if (image === undefined)
-        return Promise.reject(new KurError('engine', `cannot pull image "${reference}"`, { detail: 'manifest unknown' }));
+        return Promise.reject(
+          new KurError('engine', `cannot pull image "${reference}"`, { detail: 'manifest unknown' }),
+        );
       (this.options.images ??= {})[reference] = image;
       options.onProgress?.({ layers: 1, layersDone: 1, bytes: 1, totalBytes: 1 });
       return Promise.resolve({ digest: `sha256:${'0'.repeat(64)}` });
