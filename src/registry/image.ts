@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labels } from '../engine/labels.js';
 import type { Engine } from '../engine/types.js';
-import { loadComponents } from '../nodeimage/components.js';
+import { loadComponents, loadRegistryComponent } from '../nodeimage/components.js';
 import { buildComponent, findGo } from '../nodeimage/go-build.js';
 import { withParents, writeLayerTar } from '../nodeimage/layer-tar.js';
 import { cacheKey, cacheRoot } from '../util/cache.js';
@@ -14,7 +14,7 @@ import { registryConfigYaml, registryContainerPort, registryPaths } from './spec
 
 /**
  * The registry image: Distribution's `registry` binary, built with Go from the version pinned in
- * images/components.json (`registry`), plus kur's config, assembled and loaded through the API
+ * images/registry.json, plus kur's config, assembled and loaded through the API
  * like the node image: nothing is pulled. Built on demand by `kur create registry` and kept on
  * the engine; the binary is cached with the other Go builds.
  */
@@ -31,11 +31,12 @@ export interface RegistryImageOptions {
 const recipeLabel = 'dev.kur.registry-recipe';
 
 export function registryImageName(): string {
-  return loadComponents().registry.image;
+  return loadRegistryComponent().image;
 }
 
 function recipe(): string {
-  const { registry, goBuild } = loadComponents();
+  const registry = loadRegistryComponent();
+  const { goBuild } = loadComponents();
   return cacheKey(JSON.stringify(registry), JSON.stringify(goBuild), registryConfigYaml).slice(0, 16);
 }
 
@@ -43,7 +44,8 @@ function recipe(): string {
 export async function ensureRegistryImage(options: RegistryImageOptions): Promise<string> {
   const { engine, logger } = options;
   const manifest = loadComponents();
-  const name = manifest.registry.image;
+  const registry = loadRegistryComponent();
+  const name = registry.image;
   const want = recipe();
   try {
     const info = await engine.images.inspect(name);
@@ -52,9 +54,9 @@ export async function ensureRegistryImage(options: RegistryImageOptions): Promis
   } catch (error) {
     if (!isKurError(error, 'notFound')) throw error;
   }
-  options.onStatus?.(`building ${name} (go build of distribution ${manifest.registry.version})`);
+  options.onStatus?.(`building ${name} (go build of distribution ${registry.version})`);
   const cacheDir = options.cacheDir ?? cacheRoot(options.env);
-  const built = await buildComponent(manifest.registry, {
+  const built = await buildComponent(registry, {
     manifest,
     toolchain: await findGo(options.env),
     cacheDir,
@@ -90,7 +92,7 @@ export async function ensureRegistryImage(options: RegistryImageOptions): Promis
         stopSignal: 'SIGTERM',
         labels: { [labels.managed]: 'true', [recipeLabel]: want },
       },
-      layers: [{ path: layer, comment: `distribution ${manifest.registry.version} (kur)` }],
+      layers: [{ path: layer, comment: `distribution ${registry.version} (kur)` }],
       tmpDir: work,
     });
     await Promise.all([engine.images.load(stream), result]);
