@@ -26,6 +26,15 @@ export { info, type InfoReport } from './api/info.js';
 export { getServices, serveLoadBalancers, type ServeLoadBalancersOptions } from './api/load-balancers.js';
 export { defaultKubeconfigPath } from './api/kubeconfig-path.js';
 export {
+  createRegistry,
+  deleteRegistry,
+  getRegistries,
+  type CreateRegistryOptions,
+  type DeleteRegistryOptions,
+} from './api/registries.js';
+export type { RegistryRecord } from './registry/spec.js';
+export type { DeletedRegistry } from './registry/registries.js';
+export {
   startCluster,
   stopCluster,
   type StartClusterOptions,

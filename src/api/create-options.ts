@@ -167,7 +167,8 @@ async function readConfig(
   const name = configInput.name;
   const hostPaths = local ? localHostPaths() : false;
   if (configFile === undefined) return normalizeClusterConfig(configInput, { logger, hostPaths });
-  const others = Object.keys(configInput).filter((k) => k !== 'name');
+  // `registries` (the CLI's --registry) adds to the file's, like --name overrides its name.
+  const others = Object.keys(configInput).filter((k) => k !== 'name' && k !== 'registries');
   if (others.length > 0) {
     throw new KurError('usage', `createCluster: configFile cannot be combined with ${others.join(', ')}`, {
       hint: 'Put those fields in the file, or pass the whole config as options without configFile.',
@@ -184,13 +185,15 @@ async function readConfig(
   }
   // A file's relative host paths resolve against its own directory (loadClusterConfig's default).
   const fileHostPaths = local ? {} : { hostPaths: false as const };
-  return loadClusterConfig({
+  const config = loadClusterConfig({
     text,
     source,
     logger,
     ...fileHostPaths,
     ...(name !== undefined ? { name } : {}),
   });
+  const registries = [...new Set([...config.registries, ...(configInput.registries ?? [])])];
+  return { ...config, registries };
 }
 
 async function readStdin(): Promise<string> {

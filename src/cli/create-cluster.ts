@@ -14,6 +14,11 @@ interface CreateFlags {
   wait: string;
   retain?: boolean;
   kubeconfig?: string;
+  registry: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function registerCreateCluster(create: Command): void {
@@ -24,6 +29,12 @@ export function registerCreateCluster(create: Command): void {
     .option('-c, --config <file>', 'cluster config file (kur.dev/v1alpha1 or kind v1alpha4), "-" for stdin')
     .option('--image <image>', 'node image for nodes the config does not give one')
     .option('--wait <duration>', 'wait this long for Ready nodes and DNS (0: do not wait)', defaultWait)
+    .option(
+      '--registry <name>',
+      'a local registry (kur create registry) the nodes pull localhost:<port>/… through; repeatable',
+      collect,
+      [],
+    )
     .option('--retain', 'keep the node containers if create fails (for debugging)')
     .option('--kubeconfig <file>', 'kubeconfig to add the cluster to (default $KUBECONFIG or ~/.kube/config)')
     .action(async (flags: CreateFlags, command: Command) => {
@@ -33,6 +44,7 @@ export function registerCreateCluster(create: Command): void {
         name: flags.name,
         configFile: flags.config,
         image: flags.image,
+        ...(flags.registry.length > 0 ? { registries: flags.registry } : {}),
         wait: parseDuration(flags.wait, '--wait'),
         retain: flags.retain === true,
         kubeconfig: kubeconfigPathFor(flags.kubeconfig, ctx.env),

@@ -9,6 +9,7 @@ import { registerStopCluster } from './stop-cluster.js';
 import { registerExport } from './export.js';
 import { registerLoad } from './load.js';
 import { registerGet } from './get.js';
+import { registerCreateRegistry, registerDeleteRegistry, registerGetRegistries } from './registry.js';
 import { registerServe } from './serve.js';
 import { registerVersion } from './version.js';
 import { kurVersion } from '../version.js';
@@ -27,11 +28,19 @@ export function buildProgram(): Command {
     .exitOverride();
   registerVersion(program);
   registerInfo(program);
-  registerCreateCluster(program.command('create').description('create a cluster'));
-  registerDeleteCluster(program.command('delete').description('delete a cluster'));
+  const create = program.command('create').description('create a cluster or a local registry');
+  registerCreateCluster(create);
+  registerCreateRegistry(create);
+  const del = program.command('delete').description('delete a cluster or a local registry');
+  registerDeleteCluster(del);
+  registerDeleteRegistry(del);
   registerStopCluster(program.command('stop').description('stop a cluster, keeping its state'));
   registerStartCluster(program.command('start').description('start a stopped cluster'));
-  registerGet(program.command('get').description('list clusters, nodes, services, or print a kubeconfig'));
+  const get = program
+    .command('get')
+    .description('list clusters, nodes, services, registries, or print a kubeconfig');
+  registerGet(get);
+  registerGetRegistries(get);
   registerServe(
     program.command('serve').description('run a host-side controller for a cluster in the foreground'),
   );

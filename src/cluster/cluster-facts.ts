@@ -1,4 +1,5 @@
 import type { EngineInfo } from '../engine/detect.js';
+import type { LocalRegistry } from '../kube/containerd.js';
 import type { ClusterFacts } from '../kube/plan.js';
 import type { NodeFacts } from '../node/layout.js';
 import type { NodeImageMetadata } from '../nodeimage/image-labels.js';
@@ -9,6 +10,7 @@ export function clusterFacts(
   image: NodeImageMetadata,
   nodeImage: string,
   node: NodeFacts | undefined,
+  registries: LocalRegistry[] = [],
 ): ClusterFacts {
   const cgroupVersion = node?.cgroupVersion ?? info.cgroupVersion ?? 2;
   // systemd is PID 1 in every node and owns the node's cgroups when it can write them.
@@ -24,5 +26,6 @@ export function clusterFacts(
     ...(noCgroups ? { noCgroups: true } : {}),
     // Lowering oom_score_adj (the pause container asks for -998) needs CAP_SYS_RESOURCE.
     ...(node !== undefined && !node.capSysResource ? { restrictOomScoreAdj: true } : {}),
+    ...(registries.length > 0 ? { registries } : {}),
   };
 }

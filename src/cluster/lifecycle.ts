@@ -10,6 +10,7 @@ import { apiServerEndpoint, clusterContainers, isNodeRole } from './clusters.js'
 import type { CreatedNode } from './create.js';
 import { waitForSystemd } from './node-ops.js';
 import { nodeStopTimeoutSeconds } from './node-spec.js';
+import { startRegistriesOf } from '../registry/registries.js';
 import { serviceLoadBalancerRole } from './service-load-balancer.js';
 
 /** Stop and start of an existing cluster: state kept in the node containers and their volumes. */
@@ -90,6 +91,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Starte
       logger.warn(`load balancer ${c.name} did not start: ${messageOf(error)}`);
     });
   };
+  await startRegistriesOf(engine, nodes, logger);
   const timings = await runSteps(
     [
       {

@@ -120,6 +120,9 @@ export async function removeClusterNetworkIfUnused(engine: Engine, logger: Logge
   if (info.labels[labels.managed] !== 'true' || Object.keys(info.containers).length > 0) return false;
   const others = await engine.containers.list({ labels: { [labels.cluster]: true } });
   if (others.length > 0) return false;
+  // A stopped local registry reattaches to it by name too.
+  const registries = await engine.containers.list({ labels: { [labels.registry]: true } });
+  if (registries.length > 0) return false;
   try {
     await engine.networks.remove(clusterNetworkName);
     logger.debug(`removed network ${clusterNetworkName}`);

@@ -71,7 +71,12 @@ export function nodeContainerSpec(
   host: NodeHostFacts,
   identity: NodeIdentity,
 ): ContainerSpec {
-  const nodeLabels = { ...clusterLabels(plan.name, node.role, node.name), ...identityLabels(identity) };
+  const nodeLabels = {
+    ...clusterLabels(plan.name, node.role, node.name),
+    ...identityLabels(identity),
+    // `kur delete registry` refuses to remove a registry a cluster pulls through.
+    ...(plan.config.registries.length > 0 ? { [labels.registries]: plan.config.registries.join(',') } : {}),
+  };
   const mounts: MountSpec[] = [
     { type: 'volume', target: '/var', labels: nodeLabels },
     ...(host.hasLibModules

@@ -45,6 +45,7 @@ export function applyDefaults(input: ClusterConfigInput, nameOverride?: string):
     storage: { ...defaults.storage, ...definedOnly(input.storage ?? {}) },
     featureGates: { ...input.featureGates },
     runtimeConfig: { ...input.runtimeConfig },
+    registries: [...(input.registries ?? [])],
     kubeadmConfigPatches: [...(input.kubeadmConfigPatches ?? [])],
     kubeadmConfigPatchesJSON6902: (input.kubeadmConfigPatchesJSON6902 ?? []).map(json6902Defaults),
     containerdConfigPatches: [...(input.containerdConfigPatches ?? [])],

@@ -38,3 +38,18 @@ export function containerNames(clusterName: string, roles: readonly NodeRole[]):
   const names = nodeNames(clusterName, roles);
   return needsLoadBalancer(roles) ? [...names, loadBalancerName(clusterName)] : names;
 }
+
+/** `kur create registry` with no name creates this one. */
+export const defaultRegistryName = 'kur-registry';
+
+export const registryNameHint =
+  'A registry name is a DNS label: lowercase letters, digits and "-", at most 63 characters (e.g. kur-registry).';
+
+/**
+ * Why `name` cannot name a local registry, or undefined when it can. Nodes reach a registry by its
+ * container name on the kur network, so the name must resolve as a DNS label.
+ */
+export function registryNameProblem(name: string): string | undefined {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) return `"${name}" is not a valid registry name`;
+  return undefined;
+}

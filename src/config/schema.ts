@@ -126,6 +126,7 @@ export const clusterSchema: Schema = {
     storage: f({ type: 'object', fields: { defaultStorageClass: f(boolean) } }),
     featureGates: f({ type: 'map', values: boolean }),
     runtimeConfig: f({ type: 'map', values: string }),
+    registries: f(strings),
     kubeadmConfigPatches: f(strings),
     kubeadmConfigPatchesJSON6902: f({ type: 'list', items: json6902 }),
     containerdConfigPatches: f(strings),

@@ -134,6 +134,11 @@ export interface ClusterConfig {
   /** kube-apiserver `--runtime-config` entries, e.g. `{"api/alpha": "true"}`. */
   runtimeConfig: Record<string, string>;
   /**
+   * Local registries (`kur create registry`) every node pulls `localhost:<port>/…` through: each
+   * node's containerd gets a hosts.toml for the registry's port. They must exist at create.
+   */
+  registries: string[];
+  /**
    * Merge patches (YAML documents with `kind`, optionally `apiVersion`) applied to the generated
    * kubeadm documents: InitConfiguration, ClusterConfiguration, JoinConfiguration,
    * KubeletConfiguration, KubeProxyConfiguration. Objects merge, `null` deletes, lists are
@@ -228,6 +233,8 @@ export interface ClusterConfigInput {
   featureGates?: Record<string, boolean>;
   /** kube-apiserver `--runtime-config` entries, e.g. `{"api/alpha": "true"}`. */
   runtimeConfig?: Record<string, string>;
+  /** Names of local registries (`kur create registry`) the nodes pull `localhost:<port>/…` through. */
+  registries?: string[];
   /** Merge patches for the kubeadm, kubelet and kube-proxy documents, chosen by `kind`. */
   kubeadmConfigPatches?: string[];
   /** RFC 6902 patches for the same documents. */

@@ -1,4 +1,4 @@
-import { containerNames, maxNodeNameLength } from './names.js';
+import { containerNames, maxNodeNameLength, registryNameHint, registryNameProblem } from './names.js';
 import type { ConfigProblem } from './problems.js';
 import { ProblemList } from './problems.js';
 import type { ClusterConfig } from './types.js';
@@ -53,6 +53,7 @@ export function validateClusterConfig(
   config.nodes.forEach((node, i) => validateNode(node, ['nodes', i], problems, options.hostPaths));
   validateNetworking(config, problems);
   validateComponentSettings(config, problems);
+  validateRegistries(config, problems);
   validatePatches(config, problems, options.format === 'kind');
   return { problems: problems.errors, warnings: problems.warnings };
 }
@@ -105,5 +106,23 @@ function validateComponentSettings(config: ClusterConfig, problems: ProblemList)
         hint: 'Use "true" or "false".',
       });
     }
+  }
+}
+
+/** Registry names as `kur create registry --name` accepts them, each named once. */
+function validateRegistries(config: ClusterConfig, problems: ProblemList): void {
+  const seen = new Set<string>();
+  for (const [i, name] of config.registries.entries()) {
+    const problem = registryNameProblem(name);
+    if (problem !== undefined) {
+      problems.add({ path: ['registries', i], problem, hint: registryNameHint });
+    } else if (seen.has(name)) {
+      problems.add({
+        path: ['registries', i],
+        problem: `names "${name}" twice`,
+        hint: 'Name each registry once.',
+      });
+    }
+    seen.add(name);
   }
 }

@@ -33,6 +33,12 @@ export const labels = {
   nodePorts: 'dev.kur.node-ports',
   /** On a Service's load balancer: the node addresses it forwards to, comma-separated. */
   backends: 'dev.kur.backends',
+  /** On a local registry (`kur create registry`): its name (also its container's). */
+  registry: 'dev.kur.registry',
+  /** On a local registry: the host port it is published on (127.0.0.1), which names it to nodes. */
+  registryPort: 'dev.kur.registry-port',
+  /** On a cluster's nodes: the local registries they pull through, comma-separated. */
+  registries: 'dev.kur.registries',
   /** Objects kur creates for itself (probe images and containers), not for a cluster. */
   managed: 'dev.kur.managed',
   /** Set on everything a test creates, so a test run can prove it left nothing behind. */

@@ -33,6 +33,35 @@ function kubeadmDocs(content: string): Record<string, unknown>[] {
 }
 
 describe('planCluster', () => {
+  it('local registries: a hosts.toml per registry on every node, config_path set; none without', () => {
+    const registries = [{ name: 'reg', hostPort: 5001, containerPort: 5000 }];
+    const p = plan(
+      { name: 'dev', registries: ['reg'], nodes: [{ role: 'control-plane' }, { role: 'worker' }] },
+      { ...facts, registries },
+    );
+    for (const node of p.nodes) {
+      const hosts = node.files.find((f) => f.path === '/etc/containerd/certs.d/localhost:5001/hosts.toml');
+      expect(parseToml(hosts!.content)).to.deep.equal({
+        server: 'http://reg:5000',
+        host: { 'http://reg:5000': { capabilities: ['pull', 'resolve'] } },
+      });
+      const config = parseToml(node.files.find((f) => f.path === nodePaths.containerdConfig)!.content);
+      const images = (config.plugins as Record<string, Record<string, unknown>>)[
+        'io.containerd.cri.v1.images'
+      ]!;
+      expect(images.registry).to.deep.equal({ config_path: '/etc/containerd/certs.d' });
+    }
+    const without = plan({ name: 'dev' });
+    expect(without.nodes[0]!.files.map((f) => f.path)).to.not.include.members([
+      '/etc/containerd/certs.d/localhost:5001/hosts.toml',
+    ]);
+    const config = parseToml(without.nodes[0]!.files[0]!.content);
+    const images = (config.plugins as Record<string, Record<string, unknown>>)[
+      'io.containerd.cri.v1.images'
+    ]!;
+    expect(images).to.not.have.property('registry');
+  });
+
   it('one node: kind-style name, API server published on the node, schedulable, Flannel from the bootstrap node', () => {
     const p = plan({ name: 'dev' });
     expect(p.context).to.equal('kur-dev');

@@ -2,8 +2,8 @@ import { loadBalancerName, contextName, needsLoadBalancer, nodeNames } from '../
 import type { ClusterConfig, Mount, NodeRole, PortMapping } from '../config/types.js';
 import { nodePaths } from '../node/layout.js';
 import { KurError } from '../util/errors.js';
-import type { Snapshotter } from './containerd.js';
-import { containerdConfig } from './containerd.js';
+import type { LocalRegistry, Snapshotter } from './containerd.js';
+import { containerdConfig, registryHostsFiles } from './containerd.js';
 import { flannelManifest } from './flannel.js';
 import type { KubeadmPatchSet } from '../patch/kubeadm-patches.js';
 import type { KubeadmClusterInput, KubeadmNode } from './kubeadm.js';
@@ -49,6 +49,8 @@ export interface ClusterFacts {
    * an oom_score_adj below its own. Implied when rootless.
    */
   restrictOomScoreAdj?: boolean;
+  /** The local registries of `config.registries`, as found on the engine (their host ports). */
+  registries?: LocalRegistry[];
 }
 
 /** A file to write into a node through the archive API. */
@@ -128,6 +130,7 @@ export function planCluster(config: ClusterConfig, facts: ClusterFacts): Cluster
     rootless: facts.rootless,
     restrictOomScoreAdj: facts.restrictOomScoreAdj ?? false,
     noCgroups: facts.noCgroups ?? false,
+    registries: facts.registries ?? [],
     patches: config.containerdConfigPatches,
     patchesJSON6902: config.containerdConfigPatchesJSON6902,
   });
@@ -135,7 +138,10 @@ export function planCluster(config: ClusterConfig, facts: ClusterFacts): Cluster
 
   const nodes = config.nodes.map((node, i): NodePlan => {
     const bootstrap = i === bootstrapIndex;
-    const files: PlannedFile[] = [{ path: nodePaths.containerdConfig, mode: 0o644, content: containerd }];
+    const files: PlannedFile[] = [
+      { path: nodePaths.containerdConfig, mode: 0o644, content: containerd },
+      ...registryHostsFiles(facts.registries ?? []).map((f) => ({ ...f, mode: 0o644 })),
+    ];
     if (bootstrap && cni === 'flannel') {
       files.push({
         path: nodePaths.flannelManifest,

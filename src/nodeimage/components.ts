@@ -126,3 +126,22 @@ export function multiCallName(
   if (build === undefined) return undefined;
   return build.output !== binary && posix.basename(file) === build.output ? build.output : undefined;
 }
+
+/**
+ * images/registry.json: the local registry's server (`kur create registry`), pinned like a
+ * component and built with components.json's Go settings, but into an image of its own on demand,
+ * never into the node image. A file of its own, outside the node image recipe, so bumping it
+ * changes no node image tag and no published node image digest (images/published.json).
+ */
+export interface RegistryComponent extends Component {
+  /** The image kur assembles from it, e.g. `kur.local/registry:v3.1.2`. */
+  image: string;
+}
+
+export function loadRegistryComponent(path = `${imagesDir}registry.json`): RegistryComponent {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RegistryComponent;
+  } catch (error) {
+    throw new KurError('build', `cannot read the registry pin ${path}`, { cause: error });
+  }
+}

@@ -22,6 +22,9 @@ describe('default node image name', () => {
     expect(recipeDigest(recipe({ ...base, 'go/config-fields/main.go': 'package main' }))).to.equal(a);
     expect(recipeDigest(recipe({ ...base, 'published.json': '{"node":{}}' }))).to.equal(a);
     expect(
+      recipeDigest(recipe({ ...base, 'registry.json': '{}', 'go/registry/go.mod': 'module x' })),
+    ).to.equal(a);
+    expect(
       recipeDigest(recipe({ ...base, 'node/usr/local/bin/kur-entrypoint': '#!/bin/sh\n' })),
     ).to.not.equal(a);
     expect(recipeDigest(recipe({ ...base, 'go/lb/main.go': 'package main' }))).to.not.equal(a);

@@ -33,10 +33,11 @@ export function recipeDigest(dir: string): string {
 }
 
 /**
- * Under images/ but not part of any node image: the generator of the config field lists, and the
- * digests of published images (written after a recipe is built, so it cannot be part of it).
+ * Under images/ but not part of any node image: the generator of the config field lists, the
+ * digests of published images (written after a recipe is built, so it cannot be part of it), and
+ * the local registry's pin and module (its image is built apart, by `kur create registry`).
  */
-const notRecipe = new Set(['go/config-fields', 'published.json']);
+const notRecipe = new Set(['go/config-fields', 'published.json', 'go/registry', 'registry.json']);
 
 function recipeFiles(dir: string, root = dir): string[] {
   const found: string[] = [];

@@ -24,7 +24,10 @@ export const configurePhase: Phase<CreateRun, ConfigureInput, ConfigureOutput> =
   run: async ({ info, image, plan }, run, step) => {
     const nodeFacts = parseNodeEnv(await readFile(run.engine, plan.nodes[0]!, nodePaths.nodeEnv));
     if (!nodeFacts.cgroupWritable) run.logger.warn(degradedModeWarning);
-    const replanned = planCluster(plan.config, clusterFacts(info, image, run.image, nodeFacts));
+    const replanned = planCluster(
+      plan.config,
+      clusterFacts(info, image, run.image, nodeFacts, plan.facts.registries),
+    );
     await step.children(
       replanned.nodes.map((node) => ({
         id: node.name,

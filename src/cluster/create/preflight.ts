@@ -1,6 +1,8 @@
 import { detectEngine, readEngineFacts, type EngineInfo } from '../../engine/detect.js';
 import { checkPatchesApply } from '../../kube/patch-check.js';
 import { assertPreflight, renderChecks, runPreflight, summarizeChecks } from '../../preflight/index.js';
+import type { LocalRegistry } from '../../kube/containerd.js';
+import { findRegistries } from '../../registry/registries.js';
 import { KurError } from '../../util/errors.js';
 import { checkKubeconfigTarget } from '../kubeconfig-check.js';
 import { preflightRequest } from '../preflight-request.js';
@@ -8,7 +10,7 @@ import type { CreateRun } from './context.js';
 import type { Phase } from '../../ui/phases.js';
 
 /** Host checks (milliseconds) and engine detection: a doomed create stops before anything exists. */
-export const preflightPhase: Phase<CreateRun, object, { info: EngineInfo }> = {
+export const preflightPhase: Phase<CreateRun, object, { info: EngineInfo; registries: LocalRegistry[] }> = {
   id: 'preflight',
   title: 'Preflight',
   run: async (_input, run, step) => {
@@ -18,6 +20,8 @@ export const preflightPhase: Phase<CreateRun, object, { info: EngineInfo }> = {
       const { lock } = await checkKubeconfigTarget(run.kubeconfigPath);
       if (lock !== undefined) run.logger.warn(`${lock.path} is held (${lock.reason}); kur will wait for it`);
     }
+    // A registry the config names must exist: its host port goes into every node's containerd.
+    const registries = await findRegistries(run.engine, run.config.registries);
     step.status('checking the host');
     const facts = await readEngineFacts(run.engine, run.logger);
     const report = await runPreflight({
@@ -43,6 +47,6 @@ export const preflightPhase: Phase<CreateRun, object, { info: EngineInfo }> = {
       cgroupVersion: info.cgroupVersion ?? 2,
       cgroupDriver: noCgroups ? 'cgroupfs' : 'systemd',
     });
-    return { info };
+    return { info, registries };
   },
 };
