@@ -280,8 +280,11 @@ async function transfer(
   } finally {
     clearTimeout(timer);
   }
-  if (tracker.error !== undefined)
-    throw new KurError('engine', `cannot ${op.action} ${op.object}`, { detail: tracker.error });
+  if (tracker.error !== undefined) {
+    // Docker answers a manifest the registry lacks with 404; Podman reports it inside the stream.
+    const kind = /manifest unknown|not found/i.test(tracker.error) ? 'notFound' : 'engine';
+    throw new KurError(kind, `cannot ${op.action} ${op.object}`, { detail: tracker.error });
+  }
   return { digest: tracker.digest };
 }
 
