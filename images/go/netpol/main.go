@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	node := flags.String("node", os.Getenv("NODE_NAME"), "this node's name (default $NODE_NAME)")
 	queue := flags.Uint("queue", 100, "the nfqueue number new connections are sent to")
+	clusterCIDRs := flags.String("cluster-cidr", "", "the cluster's pod CIDRs, comma-separated: connections between pods keep their source address")
 	resync := flags.Duration("resync", 30*time.Second, "how often the iptables rules are checked and restored")
 	if err := flags.Parse(args); err != nil {
 		return 2
@@ -56,16 +58,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Print("netpol: -node (or $NODE_NAME) is required, and -queue must be below 65536")
 		return 2
 	}
+	cluster, err := parsePrefixes(*clusterCIDRs)
+	if err != nil {
+		logger.Printf("netpol: -cluster-cidr: %v", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := agent(ctx, logger, *node, uint16(*queue), *resync); err != nil {
+	if err := agent(ctx, logger, *node, cluster, uint16(*queue), *resync); err != nil {
 		logger.Printf("netpol: %v", err)
 		return 1
 	}
 	return 0
 }
 
-func agent(ctx context.Context, logger *log.Logger, node string, queue uint16, resync time.Duration) error {
+// parsePrefixes reads a comma-separated list of CIDRs.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func agent(ctx context.Context, logger *log.Logger, node string, cluster []netip.Prefix, queue uint16, resync time.Duration) error {
 	config, err := rest.InClusterConfig()
 	if err != nil {
 		return err
@@ -82,7 +105,7 @@ func agent(ctx context.Context, logger *log.Logger, node string, queue uint16, r
 	if err != nil {
 		return err
 	}
-	logger.Printf("netpol %s on node %s: pod CIDRs %v, iptables-%s, queue %d", version, node, cidrs, backend, queue)
+	logger.Printf("netpol %s on node %s: pod CIDRs %v (cluster %v), iptables-%s, queue %d", version, node, cidrs, cluster, backend, queue)
 
 	state := newCluster(client, node)
 	state.start(ctx)
@@ -95,7 +118,7 @@ func agent(ctx context.Context, logger *log.Logger, node string, queue uint16, r
 	}
 	defer q.Close()
 
-	fams := families(backend, cidrs)
+	fams := families(backend, cidrs, cluster)
 	defer func() {
 		for _, f := range fams {
 			f.cleanup(execRunner)
@@ -128,13 +151,9 @@ func podCIDRs(ctx context.Context, logger *log.Logger, client kubernetes.Interfa
 			if len(cidrs) == 0 && n.Spec.PodCIDR != "" {
 				cidrs = []string{n.Spec.PodCIDR}
 			}
-			var out []netip.Prefix
-			for _, c := range cidrs {
-				p, perr := netip.ParsePrefix(c)
-				if perr != nil {
-					return nil, fmt.Errorf("node %s: pod CIDR %q: %v", node, c, perr)
-				}
-				out = append(out, p.Masked())
+			out, perr := parsePrefixes(strings.Join(cidrs, ","))
+			if perr != nil {
+				return nil, fmt.Errorf("node %s: pod CIDRs %v: %v", node, cidrs, perr)
 			}
 			if len(out) > 0 {
 				return out, nil

@@ -147,7 +147,11 @@ describe('local-path storage manifest', () => {
 
 describe('network policy manifest', () => {
   const all = docs(
-    networkPolicyManifest({ image: images.networkPolicies, apiServerEndpoint: '10.0.0.2:6443' }),
+    networkPolicyManifest({
+      image: images.networkPolicies,
+      apiServerEndpoint: '10.0.0.2:6443',
+      podSubnet: '10.244.0.0/16',
+    }),
   );
 
   it('runs the agent on every node, on the host network, from the preloaded image', () => {
@@ -161,6 +165,7 @@ describe('network policy manifest', () => {
       '/usr/local/bin/netpol',
       '-node=$(NODE_NAME)',
       `-queue=${networkPolicyQueue}`,
+      '-cluster-cidr=10.244.0.0/16',
     ]);
     expect(list(container, 'env')).to.deep.include({
       name: 'NODE_NAME',

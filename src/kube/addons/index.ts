@@ -81,7 +81,13 @@ export function planAddons(
     } else if (images.networkPolicies === undefined) {
       missing.push({ addon: 'network-policy', reason: lacks('the NetworkPolicy agent (kur.local/netpol)') });
     } else {
-      parts.push(networkPolicyManifest({ image: images.networkPolicies, apiServerEndpoint }));
+      parts.push(
+        networkPolicyManifest({
+          image: images.networkPolicies,
+          apiServerEndpoint,
+          podSubnet: config.networking.podSubnet,
+        }),
+      );
       installed.push('network-policy');
     }
   }

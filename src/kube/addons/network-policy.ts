@@ -16,6 +16,12 @@ export interface NetworkPolicyInput {
   image: string;
   /** `host:port` of the API server as nodes reach it (see apiServerEnv). */
   apiServerEndpoint?: string;
+  /**
+   * The cluster's pod subnet(s) (networking.podSubnet): connections between pods keep their
+   * source address across nodes, where Flannel's bridge would masquerade them, so the node of
+   * the destination pod can tell which pod connects.
+   */
+  podSubnet: string;
 }
 
 /**
@@ -23,7 +29,8 @@ export interface NetworkPolicyInput {
  * runs on every node (host network), sends the first packet of each new connection to or from one
  * of the node's pods to an nfqueue with iptables' NFQUEUE target (on the backend kube-proxy uses),
  * decides it in user space from the policies, pods and namespaces it watches, and drops it or lets
- * it on; conntrack then carries the rest of the connection.
+ * it on; conntrack then carries the rest of the connection. Between pods it turns off the source
+ * NAT of pod traffic leaving a node (see podSubnet).
  *
  * It needs CAP_NET_ADMIN in the node's network namespace and a kernel with the iptables NFQUEUE
  * target (xt_NFQUEUE) and nfnetlink_queue.
@@ -68,7 +75,12 @@ export function networkPolicyManifest(input: NetworkPolicyInput): string {
                 name: 'netpol',
                 image: input.image,
                 imagePullPolicy: 'Never',
-                command: [binary, '-node=$(NODE_NAME)', `-queue=${networkPolicyQueue}`],
+                command: [
+                  binary,
+                  '-node=$(NODE_NAME)',
+                  `-queue=${networkPolicyQueue}`,
+                  `-cluster-cidr=${input.podSubnet}`,
+                ],
                 env: [
                   ...apiServerEnv(input.apiServerEndpoint),
                   { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
