@@ -15,8 +15,10 @@ const (
 	// traffic leaving a node), so the node of the destination pod sees which pod connects.
 	natChain = "KUR-NETPOL-NAT"
 	// kubeProxyMasqMark is kube-proxy's "masquerade this" bit (hairpin and external service
-	// traffic): such packets go on to kube-proxy's own rules.
+	// traffic) and portmapMasqMark the CNI portmap plugin's (hostPort hairpin): such packets go
+	// on to their own masquerade rules.
 	kubeProxyMasqMark = 0x4000
+	portmapMasqMark   = 0x2000
 	// decidedMark is set on a packet the agent let through before it is re-run through FORWARD
 	// (NF_REPEAT), so the rest of the chain (kube-proxy's, Flannel's) still sees it and the
 	// queue rules skip it. Bits 0x4000 and 0x8000 are kube-proxy's.
@@ -116,11 +118,13 @@ func chainRules(prefixes []netip.Prefix, queue uint16) string {
 
 // natRules is the iptables-restore input that (re)writes natChain: connections from a pod of this
 // node to any pod of the cluster leave without source NAT (ACCEPT ends the nat table's
-// POSTROUTING for them), unless kube-proxy marked them for its masquerade.
+// POSTROUTING for them), unless kube-proxy or portmap marked them for their masquerade.
 func natRules(prefixes, cluster []netip.Prefix) string {
 	var b strings.Builder
 	b.WriteString("*nat\n:" + natChain + " - [0:0]\n")
-	fmt.Fprintf(&b, "-A %s -m mark --mark 0x%x/0x%x -j RETURN\n", natChain, kubeProxyMasqMark, kubeProxyMasqMark)
+	for _, mark := range []int{kubeProxyMasqMark, portmapMasqMark} {
+		fmt.Fprintf(&b, "-A %s -m mark --mark 0x%x/0x%x -j RETURN\n", natChain, mark, mark)
+	}
 	for _, src := range prefixes {
 		for _, dst := range cluster {
 			fmt.Fprintf(&b, "-A %s -s %s -d %s -j ACCEPT\n", natChain, src, dst)

@@ -31,10 +31,11 @@ func TestRestoreInputs(t *testing.T) {
 				"-A KUR-NETPOL -d 10.244.1.0/24 -m mark ! --mark 0x20000/0x20000 -m conntrack --ctstate NEW -j NFQUEUE --queue-num 100 --queue-bypass\n" +
 				"COMMIT\n",
 		},
-		"nat: no source NAT between pods, except kube-proxy's": {
+		"nat: no source NAT between pods, except kube-proxy's and portmap's": {
 			natRules(node, []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}),
 			"*nat\n:KUR-NETPOL-NAT - [0:0]\n" +
 				"-A KUR-NETPOL-NAT -m mark --mark 0x4000/0x4000 -j RETURN\n" +
+				"-A KUR-NETPOL-NAT -m mark --mark 0x2000/0x2000 -j RETURN\n" +
 				"-A KUR-NETPOL-NAT -s 10.244.1.0/24 -d 10.244.0.0/16 -j ACCEPT\n" +
 				"COMMIT\n",
 		},
