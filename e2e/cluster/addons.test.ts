@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import type { CreateClusterResult } from '../../src/api/results.js';
+import { networkPolicyAgent, nfqueueMissing, nfqueueProbe } from '../../src/kube/addons/index.js';
 import { E2eRun } from '../support/clusters.js';
 import { clusterObjects } from '../support/engine-objects.js';
 import { lifecycle } from '../support/durability.js';
@@ -11,7 +12,7 @@ import { execIn, getPod, httpPort, httpServer, idlePod, pod, waitForPods } from 
 
 /**
  * The add-ons kur applies beside Flannel: the default StorageClass `standard` (local-path
- * volumes) and NetworkPolicy enforcement (kube-network-policies), on a control plane and one
+ * volumes) and NetworkPolicy enforcement (kur's agent, images/go/netpol), on a control plane and one
  * worker so that volumes are bound where their pod runs and policies are tested across nodes.
  */
 const volumeRoot = '/var/local-path-provisioner';
@@ -210,19 +211,16 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
   describe('NetworkPolicy', () => {
     let serverIp: string;
     let clusterIp: string;
-    /** Why this host cannot enforce policies, when it cannot (the kernel lacks nft_queue). */
+    /** Why this host cannot enforce policies, when it cannot (the kernel cannot queue packets). */
     let unsupported: string | undefined;
 
     before(async function () {
       this.timeout(6 * 60_000);
       if (kubectl === undefined) throw new Error('no cluster (its create failed above)');
-      // kube-network-policies queues new connections with the nftables `queue` expression.
-      const probe = await nodeExec(
-        worker,
-        'printf "table inet kur_e2e_probe {\\n chain c {\\n queue num 99 bypass\\n }\\n}\\n" | nft -f - 2>&1; rc=$?; nft delete table inet kur_e2e_probe 2>/dev/null; exit $rc',
-      );
-      if (probe.code !== 0) {
-        unsupported = `the node kernel cannot queue packets from nftables (nft_queue): ${probe.out.trim()}`;
+      // The agent queues new connections with iptables' NFQUEUE target: the probe kur runs too.
+      const probe = await nodeExec(worker, nfqueueProbe);
+      unsupported = nfqueueMissing(probe.code, probe.out);
+      if (unsupported !== undefined) {
         process.stderr.write(
           `      (NetworkPolicy enforcement tests skipped on ${target.id}: ${unsupported})\n`,
         );
@@ -243,13 +241,13 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
       serverIp = (await getPod(kubectl, 'server')).status.podIP!;
       clusterIp = (await kubectl.json<{ spec: { clusterIP: string } }>(['get', 'service', 'server'])).spec
         .clusterIP;
-      await eventually('kube-network-policies on every node', 120_000, async () => {
+      await eventually('the NetworkPolicy agent on every node', 120_000, async () => {
         const ds = await kubectl.json<{ status: { numberReady: number; desiredNumberScheduled: number } }>([
           '-n',
           'kube-system',
           'get',
           'daemonset',
-          'kube-network-policies',
+          networkPolicyAgent,
         ]);
         return ds.status.numberReady === 2 && ds.status.desiredNumberScheduled === 2 ? true : undefined;
       });
@@ -262,10 +260,10 @@ describeClusterEngines('add-ons: default StorageClass and NetworkPolicy', (targe
 
     it('where the kernel cannot queue packets, leaves the controller out instead of enforcing nothing', async function () {
       if (unsupported === undefined) {
-        console.log('      skipped: this kernel can queue packets from nftables, so the controller runs');
+        console.log('      skipped: this kernel can queue packets from iptables, so the agent runs');
         this.skip();
       }
-      const ds = await kubectl.run(['-n', 'kube-system', 'get', 'daemonset', 'kube-network-policies']);
+      const ds = await kubectl.run(['-n', 'kube-system', 'get', 'daemonset', networkPolicyAgent]);
       expect(ds.code).to.not.equal(0);
       expect(ds.stderr).to.include('NotFound');
     });

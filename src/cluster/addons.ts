@@ -1,5 +1,11 @@
 import type { Engine } from '../engine/types.js';
-import { findAddonImages, planAddons, type AddonName } from '../kube/addons/index.js';
+import {
+  findAddonImages,
+  nfqueueMissing,
+  nfqueueProbe,
+  planAddons,
+  type AddonName,
+} from '../kube/addons/index.js';
 import type { ClusterPlan } from '../kube/plan.js';
 import { nodePaths } from '../node/layout.js';
 import type { Logger } from '../util/logger.js';
@@ -25,7 +31,9 @@ export async function applyAddons(
     preloadedImages?: { name: string }[];
   };
   const preloaded = (imageManifest.preloadedImages ?? []).map((i) => i.name);
-  const unsupported = plan.config.networking.networkPolicy ? await nftQueueMissing(engine, node) : undefined;
+  const unsupported = plan.config.networking.networkPolicy
+    ? await nfqueueUnsupported(engine, node)
+    : undefined;
   const addons = planAddons(plan.config, findAddonImages(preloaded), plan.controlPlaneEndpoint, {
     ...(unsupported !== undefined ? { networkPolicyUnsupported: unsupported } : {}),
   });
@@ -36,28 +44,8 @@ export async function applyAddons(
   return addons.installed;
 }
 
-/** A throwaway nftables table with one `queue` rule, added and removed in one go in the node. */
-const nftQueueProbe = [
-  'printf "table inet kur_nfqueue_probe {\\n chain c {\\n queue num 65000 bypass\\n }\\n}\\n" | nft -f - 2>&1',
-  'rc=$?',
-  'nft delete table inet kur_nfqueue_probe 2>/dev/null',
-  'exit $rc',
-].join('; ');
-
-/**
- * kube-network-policies hands new connections to user space with nftables' `queue` expression,
- * which some kernels lack (CONFIG_NFT_QUEUE unset: "Could not process rule: No such file or
- * directory"). Nodes share the host's kernel, so one probe in the bootstrap node answers for all.
- * Returns why it cannot work, or undefined when it can.
- */
-async function nftQueueMissing(engine: Engine, node: NodeRef): Promise<string | undefined> {
-  const result = await tryRun(engine, node, ['sh', '-c', nftQueueProbe], 10_000);
-  if (result.exitCode === 0) return undefined;
-  const error =
-    `${result.stdout}${result.stderr}`.split('\n').find((l) => l.includes('Error:')) ??
-    `exit ${result.exitCode}`;
-  return `the host kernel cannot queue packets from nftables (nft_queue, CONFIG_NFT_QUEUE): nft says "${error
-    .replace(/^.*Error: /, '')
-    .replace(/; did you mean .*$/, '')
-    .trim()}"`;
+/** Why the node's kernel cannot run the NetworkPolicy agent's dataplane, or undefined. */
+async function nfqueueUnsupported(engine: Engine, node: NodeRef): Promise<string | undefined> {
+  const result = await tryRun(engine, node, ['sh', '-c', nfqueueProbe], 10_000);
+  return nfqueueMissing(result.exitCode, `${result.stdout}${result.stderr}`);
 }

@@ -105,8 +105,8 @@ export interface NetworkingConfig {
   /** Default `iptables`. */
   kubeProxyMode: KubeProxyMode;
   /**
-   * Enforce NetworkPolicy objects (Flannel does not) with kube-network-policies, preloaded in
-   * the node image. Default true; false leaves it out.
+   * Enforce NetworkPolicy objects (Flannel does not) with kur's agent (kur.local/netpol),
+   * preloaded in the node image. Default true; false leaves it out.
    */
   networkPolicy: boolean;
 }

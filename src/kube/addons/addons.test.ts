@@ -10,7 +10,11 @@ import {
   localPathManifest,
   localPathProvisionerName,
   localPathRoot,
+  networkPolicyAgent,
   networkPolicyManifest,
+  networkPolicyQueue,
+  nfqueueMissing,
+  nfqueueProbe,
   planAddons,
   type AddonImages,
 } from './index.js';
@@ -52,7 +56,7 @@ function verbs(role: Doc, groups: string[], resource: string): string[] {
 const images: Required<AddonImages> = {
   localPathProvisioner: 'docker.io/rancher/local-path-provisioner:v0.0.30',
   localPathHelper: 'kur.local/local-path-helper:v0.1.0',
-  networkPolicies: 'registry.k8s.io/networking/kube-network-policies:v0.8.0',
+  networkPolicies: 'kur.local/netpol:v0.1.0',
 };
 
 describe('local-path storage manifest', () => {
@@ -143,31 +147,47 @@ describe('local-path storage manifest', () => {
 
 describe('network policy manifest', () => {
   const all = docs(
-    networkPolicyManifest({ image: images.networkPolicies, apiServerEndpoint: '10.0.0.2:6443' }),
+    networkPolicyManifest({
+      image: images.networkPolicies,
+      apiServerEndpoint: '10.0.0.2:6443',
+      podSubnet: '10.244.0.0/16',
+    }),
   );
 
-  it('runs kube-network-policies on every node, on the host network, from the preloaded image', () => {
-    const pod = at(one(all, 'DaemonSet', 'kube-network-policies'), 'spec.template.spec');
+  it('runs the agent on every node, on the host network, from the preloaded image', () => {
+    const pod = at(one(all, 'DaemonSet', networkPolicyAgent), 'spec.template.spec');
     expect(at(pod, 'hostNetwork')).to.equal(true);
     expect(at(pod, 'tolerations')).to.deep.equal([{ operator: 'Exists' }]);
     const container = at(pod, 'containers.0');
     expect(at(container, 'image')).to.equal(images.networkPolicies);
     expect(at(container, 'imagePullPolicy')).to.equal('Never');
-    const command = list<string>(container, 'command');
-    expect(command).to.include('--hostname-override=$(NODE_NAME)');
+    expect(list<string>(container, 'command')).to.deep.equal([
+      '/usr/local/bin/netpol',
+      '-node=$(NODE_NAME)',
+      `-queue=${networkPolicyQueue}`,
+      '-cluster-cidr=10.244.0.0/16',
+    ]);
     expect(list(container, 'env')).to.deep.include({
       name: 'NODE_NAME',
       valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } },
     });
     expect(list(container, 'securityContext.capabilities.add')).to.include('NET_ADMIN');
-    // Metrics are not published on the node's network for everyone.
-    expect(command).to.include('--metrics-bind-address=127.0.0.1:9080');
+    // The node's iptables lock, so its rule changes do not race kube-proxy's and Flannel's.
+    expect(list(container, 'volumeMounts')).to.deep.include({
+      name: 'xtables-lock',
+      mountPath: '/run/xtables.lock',
+    });
+    expect(list(pod, 'volumes')).to.deep.include({
+      name: 'xtables-lock',
+      hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' },
+    });
   });
 
   it('can read pods, namespaces and policies, and write nothing but events', () => {
     const role = one(all, 'ClusterRole');
     expect(verbs(role, [''], 'pods')).to.deep.equal(['list', 'watch']);
     expect(verbs(role, [''], 'namespaces')).to.deep.equal(['list', 'watch']);
+    expect(verbs(role, [''], 'nodes')).to.deep.equal(['get']);
     expect(verbs(role, ['networking.k8s.io'], 'networkpolicies')).to.deep.equal(['list', 'watch']);
     const writes = list<Doc>(role, 'rules').filter((r) =>
       list<string>(r, 'verbs').some((v) => ['create', 'update', 'patch', 'delete'].includes(v)),
@@ -189,14 +209,14 @@ describe('planAddons', () => {
     expect(kinds(plan.manifest)).to.include.members([
       'StorageClass/standard',
       'Deployment/local-path-provisioner',
-      'DaemonSet/kube-network-policies',
+      `DaemonSet/${networkPolicyAgent}`,
     ]);
   });
 
   it('leaves out what the config switches off', () => {
     const noPolicy = planAddons(applyDefaults({ networking: { networkPolicy: false } }), images, endpoint);
     expect(noPolicy.installed).to.deep.equal(['storage']);
-    expect(kinds(noPolicy.manifest)).to.not.include('DaemonSet/kube-network-policies');
+    expect(kinds(noPolicy.manifest)).to.not.include(`DaemonSet/${networkPolicyAgent}`);
     const noStorage = planAddons(
       applyDefaults({ storage: { defaultStorageClass: false } }),
       images,
@@ -221,15 +241,38 @@ describe('planAddons', () => {
   });
 });
 
-describe('planAddons on a kernel without nft_queue', () => {
+describe('planAddons on a kernel that cannot queue packets', () => {
   it('leaves the policy controller out and says why, keeping storage', () => {
     const plan = planAddons(applyDefaults({}), images, 'kur-control-plane:6443', {
-      networkPolicyUnsupported: 'the host kernel cannot queue packets from nftables',
+      networkPolicyUnsupported: 'the host kernel cannot queue packets from iptables',
     });
     expect(plan.installed).to.deep.equal(['storage']);
     expect(plan.missing).to.have.length(1);
     expect(plan.missing[0]!.reason).to.include('will not be enforced').and.include('networkPolicy: false');
-    expect(plan.manifest).to.not.include('kube-network-policies');
+    expect(plan.manifest).to.not.include(networkPolicyAgent);
+  });
+});
+
+describe('nfqueueMissing', () => {
+  it('reads the probe: works, no NFQUEUE target, no nfnetlink_queue', () => {
+    expect(nfqueueMissing(0, '')).to.equal(undefined);
+    expect(
+      nfqueueMissing(
+        1,
+        "target: iptables v1.8.9 (nf_tables): Couldn't load target `NFQUEUE':No such file or directory\n",
+      ),
+    )
+      .to.include('NFQUEUE target')
+      .and.include("Couldn't load target `NFQUEUE'");
+    expect(nfqueueMissing(1, 'queue: no nfnetlink_queue\n')).to.include('nfnetlink_queue');
+    expect(nfqueueMissing(126, 'sh: iptables: not found')).to.include('exit 126').and.include('not found');
+  });
+
+  it('removes its probe chain whatever happens, and before it starts', () => {
+    const lines = nfqueueProbe.split('\n');
+    expect(lines[0]).to.include('-X KUR-NFQUEUE-PROBE');
+    expect(lines.filter((l) => l.includes('-X KUR-NFQUEUE-PROBE'))).to.have.length(2);
+    expect(nfqueueProbe).to.include('-j NFQUEUE --queue-num 65000 --queue-bypass');
   });
 });
 
@@ -261,5 +304,13 @@ describe('findAddonImages', () => {
       i.name.startsWith(`${addonRepositories.localPathHelper}:`),
     )!;
     expect(helper.binaries[localPathHelperPath]).to.equal('local-path-helper');
+  });
+
+  it('gives the NetworkPolicy agent its binary and iptables', () => {
+    const agent = loadComponents().images.find((i) =>
+      i.name.startsWith(`${addonRepositories.networkPolicies}:`),
+    )!;
+    expect(agent.binaries['/usr/local/bin/netpol']).to.equal('netpol');
+    expect(agent.debianPackages).to.include('iptables');
   });
 });

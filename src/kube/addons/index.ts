@@ -16,7 +16,7 @@ export type AddonName = 'storage' | 'network-policy';
 export const addonRepositories = {
   localPathProvisioner: 'docker.io/rancher/local-path-provisioner',
   localPathHelper: 'kur.local/local-path-helper',
-  networkPolicies: 'registry.k8s.io/networking/kube-network-policies',
+  networkPolicies: 'kur.local/netpol',
 } as const;
 
 export type AddonImages = { -readonly [K in keyof typeof addonRepositories]?: string };
@@ -79,9 +79,15 @@ export function planAddons(
         reason: `NetworkPolicy objects will not be enforced: ${host.networkPolicyUnsupported} (set networking.networkPolicy: false to silence this)`,
       });
     } else if (images.networkPolicies === undefined) {
-      missing.push({ addon: 'network-policy', reason: lacks('kube-network-policies') });
+      missing.push({ addon: 'network-policy', reason: lacks('the NetworkPolicy agent (kur.local/netpol)') });
     } else {
-      parts.push(networkPolicyManifest({ image: images.networkPolicies, apiServerEndpoint }));
+      parts.push(
+        networkPolicyManifest({
+          image: images.networkPolicies,
+          apiServerEndpoint,
+          podSubnet: config.networking.podSubnet,
+        }),
+      );
       installed.push('network-policy');
     }
   }

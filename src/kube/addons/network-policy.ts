@@ -3,41 +3,52 @@ import { toYamlStream } from '../../patch/yaml-text.js';
 import { apiServerEnv, clusterRoleFor, eventRules } from './common.js';
 
 export const networkPolicyNamespace = 'kube-system';
-/** The netfilter queue the controller takes new connections from (upstream's default). */
+/** The netfilter queue the agent takes new connections from. */
 export const networkPolicyQueue = 100;
+/** The DaemonSet (and its pods' app name) that enforces NetworkPolicy objects. */
+export const networkPolicyAgent = 'kur-netpol';
 
-const binary = '/bin/netpol';
-const account = 'kube-network-policies';
-const labels = { 'app.kubernetes.io/name': 'kube-network-policies', 'app.kubernetes.io/managed-by': 'kur' };
+const binary = '/usr/local/bin/netpol';
+const labels = { 'app.kubernetes.io/name': networkPolicyAgent, 'app.kubernetes.io/managed-by': 'kur' };
 
 export interface NetworkPolicyInput {
-  /** The kube-network-policies image preloaded in the node image. */
+  /** The agent's image (kur.local/netpol) preloaded in the node image. */
   image: string;
   /** `host:port` of the API server as nodes reach it (see apiServerEnv). */
   apiServerEndpoint?: string;
+  /**
+   * The cluster's pod subnet(s) (networking.podSubnet): connections between pods keep their
+   * source address across nodes, where Flannel's bridge would masquerade them, so the node of
+   * the destination pod can tell which pod connects.
+   */
+  podSubnet: string;
 }
 
 /**
- * NetworkPolicy enforcement beside Flannel, which enforces none: kube-network-policies runs on
- * every node (host network), puts the first packet of each new connection to or from a local pod
- * on an nftables queue, decides it in user space from the policies, pods and namespaces it
- * watches, and accepts or drops it; conntrack then carries the rest of the connection.
+ * NetworkPolicy enforcement beside Flannel, which enforces none: kur's agent (images/go/netpol)
+ * runs on every node (host network), sends the first packet of each new connection to or from one
+ * of the node's pods to an nfqueue with iptables' NFQUEUE target (on the backend kube-proxy uses),
+ * decides it in user space from the policies, pods and namespaces it watches, and drops it or lets
+ * it on; conntrack then carries the rest of the connection. Between pods it turns off the source
+ * NAT of pod traffic leaving a node (see podSubnet).
  *
- * It needs CAP_NET_ADMIN in the node's network namespace and a kernel with the nftables `queue`
- * expression (nft_queue) and nfnetlink_queue.
+ * It needs CAP_NET_ADMIN in the node's network namespace and a kernel with the iptables NFQUEUE
+ * target (xt_NFQUEUE) and nfnetlink_queue.
  */
 export function networkPolicyManifest(input: NetworkPolicyInput): string {
   const documents: JsonObject[] = [
     {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: { name: account, namespace: networkPolicyNamespace, labels },
+      metadata: { name: networkPolicyAgent, namespace: networkPolicyNamespace, labels },
     },
     ...clusterRoleFor(
-      'kur:kube-network-policies',
-      { name: account, namespace: networkPolicyNamespace },
+      `kur:${networkPolicyAgent}`,
+      { name: networkPolicyAgent, namespace: networkPolicyNamespace },
       [
         { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['list', 'watch'] },
+        // Its own node's pod CIDRs: only their connections are queued.
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
         { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'watch'] },
         ...eventRules,
       ],
@@ -46,45 +57,84 @@ export function networkPolicyManifest(input: NetworkPolicyInput): string {
     {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
-      metadata: { name: 'kube-network-policies', namespace: networkPolicyNamespace, labels },
+      metadata: { name: networkPolicyAgent, namespace: networkPolicyNamespace, labels },
       spec: {
-        selector: { matchLabels: { 'app.kubernetes.io/name': 'kube-network-policies' } },
+        selector: { matchLabels: { 'app.kubernetes.io/name': networkPolicyAgent } },
         template: {
           metadata: { labels },
           spec: {
             hostNetwork: true,
-            serviceAccountName: account,
+            serviceAccountName: networkPolicyAgent,
             priorityClassName: 'system-node-critical',
             // Policies hold on every node that runs pods, whatever its taints.
             tolerations: [{ operator: 'Exists' }],
+            // Time to remove its rules on SIGTERM.
+            terminationGracePeriodSeconds: 10,
             containers: [
               {
-                name: 'kube-network-policies',
+                name: 'netpol',
                 image: input.image,
                 imagePullPolicy: 'Never',
                 command: [
                   binary,
-                  '--hostname-override=$(NODE_NAME)',
-                  `--nfqueue-id=${networkPolicyQueue}`,
-                  // Metrics stay on the node: the host network is shared with every other add-on.
-                  '--metrics-bind-address=127.0.0.1:9080',
-                  '--v=2',
+                  '-node=$(NODE_NAME)',
+                  `-queue=${networkPolicyQueue}`,
+                  `-cluster-cidr=${input.podSubnet}`,
                 ],
                 env: [
                   ...apiServerEnv(input.apiServerEndpoint),
                   { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 ],
-                resources: { requests: { cpu: '50m', memory: '32Mi' } },
-                securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN'] } },
-                // containerd's NRI socket: pod IPs from the runtime before the API server has them.
-                volumeMounts: [{ name: 'nri', mountPath: '/var/run/nri' }],
+                resources: { requests: { cpu: '20m', memory: '24Mi' } },
+                securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } },
+                // The node's iptables lock, shared with kube-proxy and Flannel.
+                volumeMounts: [{ name: 'xtables-lock', mountPath: '/run/xtables.lock' }],
               },
             ],
-            volumes: [{ name: 'nri', hostPath: { path: '/var/run/nri', type: 'DirectoryOrCreate' } }],
+            volumes: [
+              { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+            ],
           },
         },
       },
     },
   ];
-  return `# Generated by kur: kube-network-policies (NetworkPolicy enforcement on nfqueue ${networkPolicyQueue}).\n${toYamlStream(documents)}`;
+  return `# Generated by kur: the NetworkPolicy agent (iptables NFQUEUE ${networkPolicyQueue}).\n${toYamlStream(documents)}`;
+}
+
+const probeChain = 'KUR-NFQUEUE-PROBE';
+const dropProbeChain = `iptables -w 5 -t filter -F ${probeChain} 2>/dev/null; iptables -w 5 -t filter -X ${probeChain} 2>/dev/null`;
+
+/**
+ * A shell script, run in a node, that tells whether the agent's dataplane works there: a
+ * throwaway chain with one NFQUEUE rule on the node's iptables backend (removed again), and
+ * nfnetlink_queue in the kernel. Exit 0 when it works; otherwise it prints `target: ...` or
+ * `queue: ...`, read by {@link nfqueueMissing}.
+ */
+export const nfqueueProbe = [
+  dropProbeChain,
+  `out=$(iptables -w 5 -t filter -N ${probeChain} 2>&1 && iptables -w 5 -t filter -A ${probeChain} -j NFQUEUE --queue-num 65000 --queue-bypass 2>&1)`,
+  'rc=$?',
+  dropProbeChain,
+  'if [ $rc -ne 0 ]; then echo "target: $out"; exit 1; fi',
+  'm=/lib/modules/$(uname -r)',
+  'if [ -e /proc/net/netfilter/nfnetlink_queue ] || [ -d /sys/module/nfnetlink_queue ] || grep -qs "/nfnetlink_queue\\.ko" $m/modules.dep $m/modules.builtin; then exit 0; fi',
+  'echo "queue: no nfnetlink_queue"; exit 1',
+].join('\n');
+
+/**
+ * Why the agent cannot enforce policies on a node, from {@link nfqueueProbe}'s exit code and
+ * output, or undefined when it can. Nodes share the host's kernel, so one node answers for all.
+ */
+export function nfqueueMissing(exitCode: number, output: string): string | undefined {
+  if (exitCode === 0) return undefined;
+  const target = /^target: ([\s\S]*)$/m.exec(output);
+  if (target !== null) {
+    const said = target[1]!.trim().split('\n')[0]!.trim();
+    return `the host kernel cannot queue packets from iptables (the NFQUEUE target, CONFIG_NETFILTER_XT_TARGET_NFQUEUE): iptables says "${said}"`;
+  }
+  if (/^queue: /m.test(output)) {
+    return 'the host kernel has no nfnetlink_queue (CONFIG_NETFILTER_NETLINK_QUEUE) to hand packets to user space';
+  }
+  return `the NFQUEUE probe failed (exit ${exitCode}): ${output.trim()}`;
 }
