@@ -21,7 +21,7 @@ describeClusterEngines('node image from a registry', (target) => {
   const cluster = run.clusterName('pulled');
   let port: number;
   let repository: string;
-  let digest: string;
+  let digest: string | undefined;
 
   /** The manifest digest the registry itself serves for a tag, asked from the host. */
   async function registryDigest(tag: string): Promise<string | undefined> {
@@ -48,10 +48,12 @@ describeClusterEngines('node image from a registry', (target) => {
     this.timeout(5 * 60_000);
     if (run.engine !== undefined) {
       await run.kur(['delete', 'registry', '--name', registry, '--force']);
-      for (const image of await run.engine.images.list()) {
-        for (const tag of image.repoTags.filter((t) => t.startsWith(`${repository}:`)))
-          await run.engine.images.remove(tag).catch(() => undefined);
-      }
+      // Only the names this run gave the node image: the image itself stays under kur's name.
+      const names = (await run.engine.images.list()).flatMap((i) =>
+        i.repoTags.filter((t) => t.startsWith(`${repository}:`)),
+      );
+      if (digest !== undefined) names.push(`${repository}@${digest}`);
+      for (const name of names) await run.engine.images.remove(name).catch(() => undefined);
     }
     await run.cleanUp([cluster]);
   });
