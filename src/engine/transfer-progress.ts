@@ -1,20 +1,6 @@
 import { streamedError } from './api-mapping.js';
 import { asRecord, num, str } from './json.js';
-
-/**
- * The progress of a pull or push as the engine streams it: one JSON object per line, with a
- * layer id, a status ("Downloading", "Pushed", ...) and byte counts (Docker, and Podman's compat
- * API). Summed up so a person sees "3/7 layers, 120 of 530 MB" instead of one line per layer.
- */
-export interface TransferProgress {
-  /** Layers the engine named so far. */
-  layers: number;
-  /** Layers moved, or found already there. */
-  layersDone: number;
-  /** Bytes moved of the layers whose size the engine reported, and their total. */
-  bytes: number;
-  totalBytes: number;
-}
+import type { TransferProgress } from './types.js';
 
 interface LayerState {
   current: number;
@@ -27,6 +13,12 @@ const layerStatus =
   /^(Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete|Extracting|Pull complete|Already exists|Preparing|Pushing|Pushed|Layer already exists|Mounted from .*)$/;
 const doneStatus = /^(Pull complete|Already exists|Pushed|Layer already exists|Mounted from .*)$/;
 
+/**
+ * The progress of a pull or push as the engine streams it: one JSON object per line, with a
+ * layer id, a status ("Downloading", "Pushed", ...) and byte counts (Docker), or a line per blob
+ * (Podman's own API). Summed up so a person sees "3/7 layers, 120 of 530 MB" instead of one line
+ * per layer.
+ */
 export class TransferTracker {
   private readonly layers = new Map<string, LayerState>();
   /** The manifest digest the engine reported (pull: "Digest: …", push: "<tag>: digest: … size: …"). */

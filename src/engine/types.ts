@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { TransferProgress } from './transfer-progress.js';
 
 /**
  * kur's own view of a container engine. Only src/engine/docker-api.ts talks to the engine (with the
@@ -340,6 +339,17 @@ export interface ImageSummary {
   labels: Labels;
   size: number;
   created: number;
+}
+
+/** A pull or push so far, summed over its layers (see transfer-progress.ts). */
+export interface TransferProgress {
+  /** Layers the engine named so far. */
+  layers: number;
+  /** Layers moved, or found already there. */
+  layersDone: number;
+  /** Bytes moved of the layers whose size the engine reported, and their total. */
+  bytes: number;
+  totalBytes: number;
 }
 
 export interface TransferOptions {
