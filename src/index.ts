@@ -32,8 +32,8 @@ export {
   type CreateRegistryOptions,
   type DeleteRegistryOptions,
 } from './api/registries.js';
-export type { RegistryRecord } from './registry/spec.js';
-export type { DeletedRegistry } from './registry/registries.js';
+export type { RegistryRecord } from './cluster/registry/spec.js';
+export type { DeletedRegistry } from './cluster/registry/registries.js';
 export {
   startCluster,
   stopCluster,

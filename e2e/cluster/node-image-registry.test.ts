@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { BuildNodeImageResult, CreateClusterResult } from '../../src/api/results.js';
-import type { RegistryRecord } from '../../src/registry/spec.js';
+import type { RegistryRecord } from '../../src/cluster/registry/spec.js';
 import { describeClusterEngines } from '../support/cluster-engines.js';
 import { E2eRun } from '../support/clusters.js';
 import { clusterObjects } from '../support/engine-objects.js';

@@ -3,8 +3,8 @@ import {
   deleteRegistry as deleteRegistryCore,
   listRegistries,
   type DeletedRegistry,
-} from '../registry/registries.js';
-import type { RegistryRecord } from '../registry/spec.js';
+} from '../cluster/registry/registries.js';
+import type { RegistryRecord } from '../cluster/registry/spec.js';
 import { callEnv, callLogger, throwIfCancelled, withEngine, type EngineOptions } from './common.js';
 
 export interface CreateRegistryOptions extends EngineOptions {

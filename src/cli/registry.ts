@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { createRegistry, deleteRegistry, getRegistries } from '../api/registries.js';
 import { defaultRegistryName } from '../config/names.js';
-import { validateRegistryPort, type DeletedRegistry } from '../registry/registries.js';
-import type { RegistryRecord } from '../registry/spec.js';
+import { validateRegistryPort, type DeletedRegistry } from '../cluster/registry/registries.js';
+import type { RegistryRecord } from '../cluster/registry/spec.js';
 import { contextFrom, engineOptions, interruptible } from './context.js';
 import { printResult, table } from './output.js';
 

@@ -10,7 +10,7 @@ import { apiServerEndpoint, clusterContainers, isNodeRole } from './clusters.js'
 import type { CreatedNode } from './create.js';
 import { waitForSystemd } from './node-ops.js';
 import { nodeStopTimeoutSeconds } from './node-spec.js';
-import { startRegistriesOf } from '../registry/registries.js';
+import { startRegistriesOf } from './registry/registries.js';
 import { serviceLoadBalancerRole } from './service-load-balancer.js';
 
 /** Stop and start of an existing cluster: state kept in the node containers and their volumes. */

@@ -2,7 +2,7 @@ import { detectEngine, readEngineFacts, type EngineInfo } from '../../engine/det
 import { checkPatchesApply } from '../../kube/patch-check.js';
 import { assertPreflight, renderChecks, runPreflight, summarizeChecks } from '../../preflight/index.js';
 import type { LocalRegistry } from '../../kube/containerd.js';
-import { findRegistries } from '../../registry/registries.js';
+import { findRegistries } from '../registry/registries.js';
 import { KurError } from '../../util/errors.js';
 import { checkKubeconfigTarget } from '../kubeconfig-check.js';
 import { preflightRequest } from '../preflight-request.js';

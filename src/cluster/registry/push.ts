@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
-import { cleanPath, forEachTarEntry } from '../nodeimage/tar-read.js';
-import { streamToBuffer } from '../util/archive.js';
-import { KurError, messageOf } from '../util/errors.js';
+import { cleanPath, forEachTarEntry } from '../../nodeimage/tar-read.js';
+import { streamToBuffer } from '../../util/archive.js';
+import { KurError, messageOf } from '../../util/errors.js';
 
 /**
  * A small client of the OCI distribution API that pushes an image from a docker-archive file

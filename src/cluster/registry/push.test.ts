@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { packEntries } from '../util/archive.js';
-import { isKurError } from '../util/errors.js';
-import { writeImageArchive } from '../util/image-archive.js';
+import { packEntries } from '../../util/archive.js';
+import { isKurError } from '../../util/errors.js';
+import { writeImageArchive } from '../../util/image-archive.js';
 import { ociManifestType, pushImageArchive } from './push.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;

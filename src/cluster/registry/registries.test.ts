@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { labels } from '../engine/labels.js';
-import { FakeEngine } from '../engine/testing/fake-engine.js';
-import { isKurError } from '../util/errors.js';
-import { silentLogger, type Logger } from '../util/logger.js';
+import { labels } from '../../engine/labels.js';
+import { FakeEngine } from '../../engine/testing/fake-engine.js';
+import { isKurError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
 import { deleteRegistry, findRegistries, startRegistriesOf } from './registries.js';
 import { registryContainerSpec } from './spec.js';
 

@@ -1,15 +1,15 @@
 import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withEngineLock } from '../cluster/engine-lock.js';
-import { chooseHostPort, freeHostPort, takenHostPorts } from '../cluster/host-ports.js';
-import { ensureClusterNetwork, readHostRoutes, removeClusterNetworkIfUnused } from '../cluster/network.js';
-import { defaultRegistryName, registryNameHint, registryNameProblem } from '../config/names.js';
-import { detectEngine } from '../engine/detect.js';
-import { labels } from '../engine/labels.js';
-import type { ContainerSummary, Engine } from '../engine/types.js';
-import type { LocalRegistry } from '../kube/containerd.js';
-import { isKurError, KurError, messageOf } from '../util/errors.js';
-import type { Logger } from '../util/logger.js';
+import { withEngineLock } from '../engine-lock.js';
+import { chooseHostPort, freeHostPort, takenHostPorts } from '../host-ports.js';
+import { ensureClusterNetwork, readHostRoutes, removeClusterNetworkIfUnused } from '../network.js';
+import { defaultRegistryName, registryNameHint, registryNameProblem } from '../../config/names.js';
+import { detectEngine } from '../../engine/detect.js';
+import { labels } from '../../engine/labels.js';
+import type { ContainerSummary, Engine } from '../../engine/types.js';
+import type { LocalRegistry } from '../../kube/containerd.js';
+import { isKurError, KurError, messageOf } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
 import { ensureRegistryImage } from './image.js';
 import {
   clustersUsing,

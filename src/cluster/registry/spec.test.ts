@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { labels } from '../engine/labels.js';
-import type { ContainerSummary } from '../engine/types.js';
+import { labels } from '../../engine/labels.js';
+import type { ContainerSummary } from '../../engine/types.js';
 import { clustersUsing, registryContainerSpec, registryFromContainer, registryLabels } from './spec.js';
 
 function summary(values: Record<string, string>, state = 'running'): ContainerSummary {

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labels } from '../engine/labels.js';
-import type { Engine } from '../engine/types.js';
-import { loadComponents, loadRegistryComponent } from '../nodeimage/components.js';
-import { buildComponent, findGo } from '../nodeimage/go-build.js';
-import { withParents, writeLayerTar } from '../nodeimage/layer-tar.js';
-import { cacheKey, cacheRoot } from '../util/cache.js';
-import { isKurError } from '../util/errors.js';
-import { imageArchiveStream } from '../util/image-archive.js';
-import type { Logger } from '../util/logger.js';
+import { labels } from '../../engine/labels.js';
+import type { Engine } from '../../engine/types.js';
+import { loadComponents, loadRegistryComponent } from '../../nodeimage/components.js';
+import { buildComponent, findGo } from '../../nodeimage/go-build.js';
+import { withParents, writeLayerTar } from '../../nodeimage/layer-tar.js';
+import { cacheKey, cacheRoot } from '../../util/cache.js';
+import { isKurError } from '../../util/errors.js';
+import { imageArchiveStream } from '../../util/image-archive.js';
+import type { Logger } from '../../util/logger.js';
 import { registryConfigYaml, registryContainerPort, registryPaths } from './spec.js';
 
 /**

@@ -1,7 +1,7 @@
-import { labels } from '../engine/labels.js';
-import type { ContainerSpec, ContainerSummary } from '../engine/types.js';
-import type { LocalRegistry } from '../kube/containerd.js';
-import { clusterNetworkName } from '../cluster/node-spec.js';
+import { labels } from '../../engine/labels.js';
+import type { ContainerSpec, ContainerSummary } from '../../engine/types.js';
+import type { LocalRegistry } from '../../kube/containerd.js';
+import { clusterNetworkName } from '../node-spec.js';
 
 /**
  * Local registries (`kur create registry`), the pure half: what the registry container looks
