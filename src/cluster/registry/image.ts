@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labels } from '../../engine/labels.js';
 import type { Engine } from '../../engine/types.js';
 import { loadComponents, loadRegistryComponent } from '../../nodeimage/components.js';
 import { buildComponent, findGo } from '../../nodeimage/go-build.js';
@@ -34,10 +33,32 @@ export function registryImageName(): string {
   return loadRegistryComponent().image;
 }
 
+/**
+ * The image's config but its recipe label. No `dev.kur.managed`: that label marks kur's
+ * throwaway objects (probes, the lock), and this image is kept, like the node image.
+ */
+function imageConfig(architecture: string) {
+  return {
+    architecture,
+    entrypoint: [registryPaths.binary],
+    cmd: ['serve', registryPaths.config],
+    env: ['OTEL_TRACES_EXPORTER=none'],
+    exposedPorts: [`${registryContainerPort}/tcp`],
+    volumes: [registryPaths.data],
+    stopSignal: 'SIGTERM',
+  };
+}
+
 function recipe(): string {
   const registry = loadRegistryComponent();
   const { goBuild } = loadComponents();
-  return cacheKey(JSON.stringify(registry), JSON.stringify(goBuild), registryConfigYaml).slice(0, 16);
+  const config = imageConfig(goBuild.env.GOARCH ?? 'amd64');
+  return cacheKey(
+    JSON.stringify(registry),
+    JSON.stringify(goBuild),
+    registryConfigYaml,
+    JSON.stringify(config),
+  ).slice(0, 16);
 }
 
 /** The registry image's name, built and loaded when the engine lacks it (or has an older recipe's). */
@@ -47,10 +68,12 @@ export async function ensureRegistryImage(options: RegistryImageOptions): Promis
   const registry = loadRegistryComponent();
   const name = registry.image;
   const want = recipe();
+  let replaced: string | undefined;
   try {
     const info = await engine.images.inspect(name);
     if (info.labels[recipeLabel] === want) return name;
     logger.debug(`${name} on the engine is from another recipe; building it again`);
+    replaced = info.id;
   } catch (error) {
     if (!isKurError(error, 'notFound')) throw error;
   }
@@ -83,14 +106,8 @@ export async function ensureRegistryImage(options: RegistryImageOptions): Promis
     const { stream, result } = imageArchiveStream({
       repoTags: [name],
       config: {
-        architecture: manifest.goBuild.env.GOARCH ?? 'amd64',
-        entrypoint: [registryPaths.binary],
-        cmd: ['serve', registryPaths.config],
-        env: ['OTEL_TRACES_EXPORTER=none'],
-        exposedPorts: [`${registryContainerPort}/tcp`],
-        volumes: [registryPaths.data],
-        stopSignal: 'SIGTERM',
-        labels: { [labels.managed]: 'true', [recipeLabel]: want },
+        ...imageConfig(manifest.goBuild.env.GOARCH ?? 'amd64'),
+        labels: { [recipeLabel]: want },
       },
       layers: [{ path: layer, comment: `distribution ${registry.version} (kur)` }],
       tmpDir: work,
@@ -100,5 +117,11 @@ export async function ensureRegistryImage(options: RegistryImageOptions): Promis
     await fs.rm(work, { recursive: true, force: true });
   }
   logger.debug(`loaded ${name}`);
+  // The older recipe's image lost its name to the new one; a registry still running on it keeps it.
+  if (replaced !== undefined) {
+    await engine.images.remove(replaced).catch((error: unknown) => {
+      logger.debug(`kept the replaced ${name} (${replaced}): ${String(error)}`);
+    });
+  }
   return name;
 }
