@@ -7,7 +7,9 @@ import { detectEngine, type EngineInfo } from '../../src/engine/detect.js';
 import { readFile, writeFiles } from '../../src/engine/files.js';
 import { privilegeSpec, type PrivilegeMode } from '../../src/engine/privilege.js';
 import type { ContainerSpec, Engine } from '../../src/engine/types.js';
+import { withEngineLock } from '../../src/cluster/engine-lock.js';
 import { packEntries, readEntries } from '../../src/util/archive.js';
+import { imageArchiveStream } from '../../src/util/image-archive.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { leftovers, removeTestObjects, testLabels as labelsOf } from '../support/cleanup.js';
 import { describeEachEngine, type TestEngine } from '../support/engines.js';
@@ -50,6 +52,23 @@ describeEachEngine('engine layer', (target: TestEngine) => {
     after(async function () {
       this.timeout(120_000);
       await removeTestObjects(engine, run);
+    });
+
+    it('releases the engine lock without the anonymous volume an image VOLUME gives its container', async function () {
+      this.timeout(60_000);
+      const withVolume = `kur.local/test-volume:${run}`;
+      const { stream, result } = imageArchiveStream({
+        repoTags: [withVolume],
+        config: { architecture: info.arch, cmd: ['/x'], volumes: ['/data'], labels: testLabels },
+        layers: [
+          { entries: [{ type: 'file', path: 'x', content: Buffer.from('x'), mode: 0o755 }], comment: 'test' },
+        ],
+      });
+      await Promise.all([engine.images.load(stream), result]);
+      const before = new Set((await engine.volumes.list()).map((v) => v.name));
+      await withEngineLock(engine, { image: withVolume, logger: silentLogger }, () => Promise.resolve());
+      const added = (await engine.volumes.list()).map((v) => v.name).filter((n) => !before.has(n));
+      expect(added).to.deep.equal([]);
     });
 
     const node = (

@@ -32,7 +32,9 @@ export async function withEngineLock<T>(
   try {
     return await work();
   } finally {
-    await engine.containers.remove(id, { force: true }).catch((error: unknown) => {
+    // With its anonymous volumes: an image that declares a VOLUME (the registry's) gives the
+    // never-started lock container one, and it would outlive the container.
+    await engine.containers.remove(id, { force: true, volumes: true }).catch((error: unknown) => {
       if (!isKurError(error, 'notFound'))
         options.logger.warn(`could not release ${lockContainerName}: ${String(error)}`);
     });
@@ -76,7 +78,7 @@ async function breakIfStale(engine: Engine, logger: Logger): Promise<void> {
       logger.warn(
         `breaking a stale ${lockContainerName} held by ${info.labels['dev.kur.lock.holder'] ?? '?'}`,
       );
-      await engine.containers.remove(info.id, { force: true });
+      await engine.containers.remove(info.id, { force: true, volumes: true });
     }
   } catch (error) {
     if (!isKurError(error, 'notFound')) throw error;

@@ -222,7 +222,7 @@ async function trial(
   } catch (error) {
     return { ok: false, message: detailOf(error) };
   } finally {
-    await engine.containers.remove(id, { force: true }).catch((error: unknown) => {
+    await engine.containers.remove(id, { force: true, volumes: true }).catch((error: unknown) => {
       if (!isKurError(error, 'notFound')) throw error;
     });
   }

@@ -59,7 +59,7 @@ export const claimPhase: Phase<CreateRun, ClaimInput, ClaimOutput> = {
       };
       const id = await createClaim(run.engine, claim, run.image);
       run.rollback.add(`the claim of ${claim.cluster}`, () =>
-        run.engine.containers.remove(id, { force: true }),
+        run.engine.containers.remove(id, { force: true, volumes: true }),
       );
       const networking = { ...run.config.networking, apiServerPort: apiPort };
       return { claim, network: network.plan, plan: planCluster({ ...run.config, networking }, plan.facts) };

@@ -105,7 +105,7 @@ export async function createRegistry(options: CreateRegistryOptions): Promise<Re
       const created = await engine.containers.create(registryContainerSpec(name, image, hostPort));
       undo.unshift({
         what: `container ${name}`,
-        run: () => engine.containers.remove(created, { force: true }),
+        run: () => engine.containers.remove(created, { force: true, volumes: true }),
       });
       return created;
     });
