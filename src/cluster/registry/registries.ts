@@ -1,6 +1,7 @@
 import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withEngineLock } from '../engine-lock.js';
+import { Rollback } from '../rollback.js';
 import { chooseHostPort, freeHostPort, takenHostPorts } from '../host-ports.js';
 import { ensureClusterNetwork, readHostRoutes, removeClusterNetworkIfUnused } from '../network.js';
 import { defaultRegistryName, registryNameHint, registryNameProblem } from '../../config/names.js';
@@ -87,7 +88,7 @@ export async function createRegistry(options: CreateRegistryOptions): Promise<Re
   const image = await ensureRegistryImage(options);
   const info = await detectEngine(engine, { logger });
   const local = engine.endpoint.connection.kind === 'unix';
-  const undo: { what: string; run: () => Promise<unknown> }[] = [];
+  const rollback = new Rollback();
   try {
     const id = await withEngineLock(engine, { image, logger, ...signalOf(options) }, async () => {
       await assertNameFree(engine, name);
@@ -96,17 +97,15 @@ export async function createRegistry(options: CreateRegistryOptions): Promise<Re
         logger,
         ...(local && !info.rootless ? { hostRoutes: readHostRoutes } : {}),
       });
-      if (network.created)
-        undo.push({ what: 'the kur network', run: () => removeNetworkLocked(engine, image, logger) });
+      if (network.created) rollback.add('the kur network', () => removeNetworkLocked(engine, image, logger));
       const hostPort = await chooseRegistryPort(engine, options.port, local);
       const volume = registryVolumeName(name);
       await engine.volumes.create({ name: volume, labels: { [labels.registry]: name } });
-      undo.unshift({ what: `volume ${volume}`, run: () => engine.volumes.remove(volume, { force: true }) });
+      rollback.add(`volume ${volume}`, () => engine.volumes.remove(volume, { force: true }));
       const created = await engine.containers.create(registryContainerSpec(name, image, hostPort));
-      undo.unshift({
-        what: `container ${name}`,
-        run: () => engine.containers.remove(created, { force: true, volumes: true }),
-      });
+      rollback.add(`container ${name}`, () =>
+        engine.containers.remove(created, { force: true, volumes: true }),
+      );
       return created;
     });
     options.onStatus?.(`starting ${name}`);
@@ -116,9 +115,7 @@ export async function createRegistry(options: CreateRegistryOptions): Promise<Re
     if (local) await waitServing(engine, id, record, options.signal);
     return { ...record, state: 'running' };
   } catch (error) {
-    for (const step of undo) {
-      await step.run().catch((e: unknown) => logger.warn(`could not remove ${step.what}: ${messageOf(e)}`));
-    }
+    for (const failure of await rollback.run(logger)) logger.warn(`could not remove ${failure}`);
     throw error;
   }
 }
