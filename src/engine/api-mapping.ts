@@ -357,6 +357,12 @@ export function parseLoadOutput(text: string): { names: string[]; error: string 
 }
 
 /** Splits `repo[:tag]` (a registry port is not a tag). */
+/** The part of an image reference before its first `/` (`host[:port]` when it names a registry), or ''. */
+export function referenceHost(reference: string): string {
+  const slash = reference.indexOf('/');
+  return slash < 0 ? '' : reference.slice(0, slash);
+}
+
 export function splitReference(reference: string): { repo: string; tag: string } {
   const slash = reference.lastIndexOf('/');
   const colon = reference.lastIndexOf(':');

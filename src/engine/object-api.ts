@@ -7,6 +7,7 @@ import {
   parseLoadOutput,
   parseNetworkInfo,
   parseVolumeInfo,
+  referenceHost,
   splitReference,
 } from './api-mapping.js';
 import { libpodApiVersion, type ApiClient, type DialOptions, type Operation } from './api-client.js';
@@ -225,7 +226,7 @@ function libpodPrefix(api: ApiClient): string {
  * when told (its compat pull cannot be told), so kur asks Podman's own API for the same.
  */
 export function isLoopbackRegistry(reference: string): boolean {
-  const host = reference.slice(0, Math.max(reference.indexOf('/'), 0)).replace(/:\d+$/, '');
+  const host = referenceHost(reference).replace(/:\d+$/, '');
   return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { referenceHost } from '../engine/api-mapping.js';
 import { imagesDir } from './components.js';
 
 /**
@@ -41,9 +42,7 @@ export function publishedSource(
  * `localhost/…`). `kur.local/…` names images kur builds and never pulls.
  */
 export function isRegistryReference(reference: string): boolean {
-  const slash = reference.indexOf('/');
-  if (slash < 0) return false;
-  const host = reference.slice(0, slash);
-  if (host === 'kur.local') return false;
+  const host = referenceHost(reference);
+  if (host === '' || host === 'kur.local') return false;
   return host === 'localhost' || host.includes('.') || host.includes(':');
 }
